@@ -1,0 +1,218 @@
+"""The ``lstmrun`` command line: a thin layer over config, runner and tasks."""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+
+from .config import ConfigError, dump, load
+
+
+class Exit(enum.IntEnum):
+    OK = 0
+    FAILURE = 1
+    USAGE = 2          # bad config, bad option, missing file
+    INTERRUPTED = 130  # Ctrl-C
+
+
+def _fail(msg: str, code: Exit = Exit.USAGE):
+    click.echo(f"error: {msg}", err=True)
+    sys.exit(int(code))
+
+
+def _load(config: str, sets: tuple[str, ...]) -> dict:
+    try:
+        return load(config, list(sets))
+    except ConfigError as e:
+        _fail(str(e))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lstmrun")
+def main():
+    """Reproduce the experiments of Hochreiter & Schmidhuber (1997), "Long Short-Term Memory".
+
+    Configs live in configs/ (configs/paper/ holds one per table row of the paper).
+    """
+
+
+SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values are YAML)."
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--trials", type=click.IntRange(min=1), help="Number of trials (default: config).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Parallel worker processes.")
+@click.option("--seed", type=click.IntRange(min=0), help="Run seed (default: config).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder "
+              "(default: results/<experiment>/<timestamp>-<id>/).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the run folder (and errors).")
+def train(config, trials, jobs, seed, out, sets, quiet):
+    """Train CONFIG's trials and write results; prints ours beside the paper's numbers."""
+    from .runner import RunWriter, default_out, execute
+
+    sets = list(sets)
+    if trials is not None:
+        sets.append(f"trials={trials}")
+    if seed is not None:
+        sets.append(f"seed={seed}")
+    cfg = _load(config, tuple(sets))
+    run_dir = Path(out) if out else default_out(cfg)
+    if (run_dir / "trials.jsonl").exists():
+        _fail(f"{run_dir} already holds a run; choose another --out")
+    writer = RunWriter(run_dir, cfg)
+    todo = list(range(cfg["trials"]))
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        click.echo(f"{cfg['experiment']}: {cfg['trials']} trial(s), {jobs} job(s) -> {run_dir}",
+                   err=True)
+        bar = tqdm(total=len(todo), unit="trial", file=sys.stderr, dynamic_ncols=True)
+    counts = {"solved": 0, "failed": 0}
+
+    def on_result(rec, weights):
+        writer.add(rec, weights)
+        counts["solved" if rec["solved"] else "failed"] += 1
+        if bar is not None:
+            bar.set_postfix(counts)
+            bar.update(1)
+
+    status = "finished"
+    try:
+        execute(cfg, todo, jobs, on_result)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        if bar is not None:
+            bar.close()
+        summary = writer.close(cfg, status)
+    if status == "interrupted":
+        click.echo(f"interrupted: {summary['trials']} finished trial(s) kept in {run_dir}", err=True)
+        sys.exit(int(Exit.INTERRUPTED))
+    if quiet:
+        click.echo(str(run_dir))
+    else:
+        _print_summary(summary)
+        click.echo(f"results: {run_dir}")
+
+
+def _print_summary(summary: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    paper = summary.get("paper") or {}
+    st = summary.get("sequences_to_solve") or {}
+    t = Table(title=f"{summary['experiment']}: ours vs the paper")
+    t.add_column("")
+    t.add_column("ours", justify="right")
+    t.add_column("paper", justify="right")
+    pct = (f"{100 * summary['success_rate']:.0f}% ({summary['solved']}/{summary['trials']})"
+           if summary["trials"] else "-")
+    ppct = paper.get("success_pct")
+    t.add_row("success", pct, f"{ppct}%" if ppct is not None else "-")
+    fmt = (lambda v: f"{v:,.0f}" if isinstance(v, (int, float)) else "-")
+    t.add_row("mean sequences to solve", fmt(st.get("mean")), fmt(paper.get("mean_sequences")))
+    t.add_row("median", fmt(st.get("median")), "-")
+    t.add_row("min - max", f"{fmt(st.get('min'))} - {fmt(st.get('max'))}" if st else "-",
+              paper.get("range", "-"))
+    t.add_row("trials", str(summary["trials"]), str(paper.get("trials", "-")))
+    Console(stderr=False).print(t)
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def show(config, sets):
+    """Print the resolved CONFIG, the network's layer sizes and its weight count."""
+    from .runner import make_arch
+    from .tasks.registry import build_task
+
+    cfg = _load(config, sets)
+    task = build_task(cfg["task"])
+    arch = make_arch(cfg, task)
+    click.echo(dump(cfg).rstrip())
+    click.echo("---")
+    click.echo(f"architecture: {arch.describe()}")
+    click.echo(f"hidden units: {arch.n_cells} cells + {arch.n_hidden - arch.n_cells} gates")
+    click.echo(f"weights: {arch.n_weights()}")
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--n", "n", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+def sample(config, n, seed, sets):
+    """Print N sequences of CONFIG's task as JSON lines (inputs, targets, symbols)."""
+    from .tasks.registry import build_task
+
+    cfg = _load(config, sets)
+    task = build_task(cfg["task"])
+    chunk = task.sample(np.random.default_rng(seed), n)
+    for i in range(chunk.n):
+        click.echo(json.dumps(chunk.sequence(i)))
+
+
+@main.command("eval")
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.option("--trial", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--data", type=click.Path(dir_okay=False), required=True,
+              help="JSON lines, one sequence per line (the format of `lstmrun sample`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def eval_(run_dir, trial, data, as_json):
+    """Run a trained network of RUN_DIR on the sequences in DATA; report correctness."""
+    from .engine import LSTM97
+    from .engine.lstm97 import M_CORRECT, M_MAXABS, M_NTGT, M_SSE
+    from .runner import make_arch
+    from .tasks.registry import build_task
+
+    run = Path(run_dir)
+    cfg = _load(str(run / "config.yaml"), ())
+    wpath = run / "weights" / f"trial_{trial:03d}.npz"
+    if not wpath.exists():
+        _fail(f"{wpath}: no weights for trial {trial} in this run")
+    task = build_task(cfg["task"])
+    records = []
+    try:
+        with open(data) as fh:
+            for ln, line in enumerate(fh, 1):
+                if line.strip():
+                    records.append(json.loads(line))
+    except OSError as e:
+        _fail(f"{data}: {e.strerror}")
+    except json.JSONDecodeError as e:
+        _fail(f"{data}: line {ln}: not valid JSON ({e.msg})")
+    if not records:
+        _fail(f"{data}: no sequences")
+    try:
+        chunk = task.chunk_from_records(records)
+    except ValueError as e:
+        _fail(f"{data}: {e}")
+    w = np.load(wpath)
+    net = LSTM97(make_arch(cfg, task), w["Wh"], w["Wo"], cfg["model"]["reset_act"])
+    m = net.evaluate(chunk, criterion=task.criterion, threshold=task.threshold)
+    rows = [{"sequence": i, "correct": bool(m[i, M_CORRECT]),
+             "mse": float(m[i, M_SSE] / max(1.0, m[i, M_NTGT] * task.n_out)),
+             "max_abs_error": float(m[i, M_MAXABS])} for i in range(len(m))]
+    frac = float(m[:, M_CORRECT].mean())
+    if as_json:
+        click.echo(json.dumps({"run": str(run), "trial": trial, "criterion": task.criterion,
+                               "fraction_correct": frac, "sequences": rows}))
+    else:
+        for r in rows:
+            click.echo(f"{r['sequence']:5d}  {'correct' if r['correct'] else 'WRONG  '}  "
+                       f"mse {r['mse']:.5f}  max|err| {r['max_abs_error']:.4f}")
+        click.echo(f"fraction correct: {frac:.4f} ({int(m[:, M_CORRECT].sum())}/{len(m)}) "
+                   f"under criterion '{task.criterion}'")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""Numba kernels: the 1997 LSTM (and later, its baselines and variants)."""
+
+from .arch import Arch, Init, init_weights
+from .model import LSTM97
+
+__all__ = ["Arch", "Init", "init_weights", "LSTM97"]

@@ -1,0 +1,83 @@
+"""A thin Python wrapper around the LSTM kernel: checks inputs, owns the weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tasks.base import Chunk
+from . import lstm97
+from .arch import SQUASH, Arch, Init, init_weights
+
+CRITERIA = {"legal": lstm97.CRIT_LEGAL, "abs": lstm97.CRIT_ABS, "none": lstm97.CRIT_NONE}
+
+
+class LSTM97:
+    """The 1997 LSTM: weights ``Wh``/``Wo`` (see :mod:`lstmrun.engine.arch`) and its kernel."""
+
+    def __init__(self, arch: Arch, Wh: np.ndarray, Wo: np.ndarray, reset_act: float = 0.0):
+        Mh, Mo = arch.masks()
+        if Wh.shape != Mh.shape or Wo.shape != Mo.shape:
+            raise ValueError(f"weight shapes {Wh.shape}, {Wo.shape} do not fit the architecture "
+                             f"({Mh.shape}, {Mo.shape})")
+        self.arch = arch
+        self.Wh = np.ascontiguousarray(Wh, dtype=np.float64)
+        self.Wo = np.ascontiguousarray(Wo, dtype=np.float64)
+        self.Mh, self.Mo = Mh, Mo
+        self.reset_act = float(reset_act)
+        self.ip = np.array([arch.n_in, arch.n_out, arch.blocks, arch.cells_per_block,
+                            int(arch.output_gate), SQUASH[arch.g], SQUASH[arch.h],
+                            SQUASH[arch.output_act], 0], dtype=np.int64)
+
+    @classmethod
+    def random(cls, arch: Arch, init: Init, rng: np.random.Generator, reset_act: float = 0.0):
+        Wh, Wo = init_weights(arch, init, rng)
+        return cls(arch, Wh, Wo, reset_act)
+
+    def copy(self) -> "LSTM97":
+        return LSTM97(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
+
+    def n_weights(self) -> int:
+        return int(self.Mh.sum() + self.Mo.sum())
+
+    def _check(self, chunk: Chunk):
+        if chunk.n_in != self.arch.n_in or chunk.n_out != self.arch.n_out:
+            raise ValueError(f"task has {chunk.n_in} inputs / {chunk.n_out} outputs, the network "
+                             f"{self.arch.n_in} / {self.arch.n_out}")
+
+    def run(self, chunk: Chunk, order: np.ndarray | None = None, *, learn: bool = False,
+            lr: float = 0.0, update_per_step: bool = True, criterion: str = "none",
+            threshold: float = 0.0, early_exit: bool = False) -> np.ndarray:
+        """Run ``chunk`` (sequences in ``order``; default all in turn). Returns the metrics rows of
+        the sequences processed (columns: see ``lstm97.M_*``)."""
+        self._check(chunk)
+        if order is None:
+            order = np.arange(chunk.n, dtype=np.int64)
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        ip = self.ip.copy()
+        ip[lstm97.IP_ONEHOT] = int(chunk.onehot)
+        metrics = np.empty((len(order), lstm97.N_METRICS))
+        clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
+        n = lstm97.run_sequences(
+            self.Wh, self.Wo, self.Mh, self.Mo, ip, self.reset_act,
+            chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, chunk.has_target,
+            chunk.legal, clean, order, float(lr), bool(learn), bool(update_per_step),
+            CRITERIA[criterion], float(threshold), bool(early_exit), metrics)
+        return metrics[:n]
+
+    def train(self, chunk: Chunk, order=None, *, lr: float, update_per_step: bool = True,
+              criterion: str = "none", threshold: float = 0.0) -> np.ndarray:
+        return self.run(chunk, order, learn=True, lr=lr, update_per_step=update_per_step,
+                        criterion=criterion, threshold=threshold)
+
+    def evaluate(self, chunk: Chunk, order=None, *, criterion: str, threshold: float = 0.0,
+                 early_exit: bool = False) -> np.ndarray:
+        return self.run(chunk, order, learn=False, criterion=criterion, threshold=threshold,
+                        early_exit=early_exit)
+
+    def all_correct(self, chunk: Chunk, *, criterion: str, threshold: float = 0.0) -> bool:
+        """True when every sequence meets the criterion (stops at the first that does not)."""
+        m = self.evaluate(chunk, criterion=criterion, threshold=threshold, early_exit=True)
+        return len(m) == chunk.n and bool(m[:, lstm97.M_CORRECT].all())
+
+    def save(self, path) -> None:
+        np.savez(path, Wh=self.Wh, Wo=self.Wo, Mh=self.Mh, Mo=self.Mo)

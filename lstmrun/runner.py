@@ -1,0 +1,216 @@
+"""Trials, seeds, parallel execution and results on disk.
+
+Seeds: one run seed ``S``. Trial ``k`` gets ``SeedSequence(S, spawn_key=(1, k))`` (recorded as the
+integer ``seed`` in ``trials.jsonl``; initial weights and training order are drawn from it) and
+uses data set ``k % task.data_sets``, drawn from ``SeedSequence(S, spawn_key=(0, d))`` -- so HS97's
+"3 set pairs x 10 initialisations" is ``trials: 30, data_sets: 3``. A trial depends on nothing
+else, so the same seed gives the same ``trials.jsonl`` whatever ``--jobs`` is.
+
+A run folder holds ``config.yaml`` (resolved), ``meta.json``, ``trials.jsonl`` (one line per
+finished trial, appended and fsync'ed by the parent process only), ``weights/trial_K.npz`` and
+``summary.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .config import dump
+from .engine import LSTM97, Arch, Init
+from .protocols import exp1
+from .tasks.registry import build_task
+
+PROTOCOLS = {"exp1": exp1.run}
+
+
+def make_arch(cfg: dict, task) -> Arch:
+    m = cfg["model"]
+    return Arch(n_in=task.n_in, n_out=task.n_out, blocks=m["blocks"],
+                cells_per_block=m["cells_per_block"], output_gate=m["output_gate"],
+                connectivity=m["connectivity"], biases=m["biases"], output_bias=m["output_bias"],
+                input_to_output=m["input_to_output"], g=m["g"], h=m["h"],
+                output_act=m["output_act"])
+
+
+def make_init(cfg: dict) -> Init:
+    i = cfg["init"]
+    tup = (lambda v: None if v is None else tuple(float(x) for x in v))
+    return Init(scale=i["scale"], input_gate_bias=tup(i["input_gate_bias"]),
+                output_gate_bias=tup(i["output_gate_bias"]), bias_mode=i["bias_mode"])
+
+
+def trial_seed(run_seed: int, k: int) -> int:
+    return int(np.random.SeedSequence(run_seed, spawn_key=(1, k)).generate_state(1, np.uint64)[0])
+
+
+def data_seed(run_seed: int, d: int) -> int:
+    return int(np.random.SeedSequence(run_seed, spawn_key=(0, d)).generate_state(1, np.uint64)[0])
+
+
+def run_trial(cfg: dict, k: int) -> tuple[dict, dict]:
+    """Run trial ``k`` of a resolved config. Returns (the trials.jsonl record, final weights)."""
+    t0 = time.perf_counter()
+    task = build_task(cfg["task"])
+    arch = make_arch(cfg, task)
+    seed = trial_seed(cfg["seed"], k)
+    d = k % cfg["task"].get("data_sets", 1)
+    init_rng, train_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    data_rng = np.random.default_rng(data_seed(cfg["seed"], d))
+    net = LSTM97.random(arch, make_init(cfg), init_rng, reset_act=cfg["model"]["reset_act"])
+    res = PROTOCOLS[cfg["protocol"]["name"]](cfg, task, net, data_rng, train_rng)
+    rec = {"trial": k, "seed": seed, "data_set": d, "solved": bool(res["solved"]),
+           "sequences": int(res["sequences"]), "reason": res["reason"],
+           "wall_seconds": round(time.perf_counter() - t0, 3)}
+    rec.update({key: v for key, v in res.items() if key not in ("solved", "sequences", "reason")})
+    return rec, {"Wh": net.Wh, "Wo": net.Wo}
+
+
+# ------------------------------------------------------------------------------------------------
+# results on disk
+
+def git_info() -> dict:
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                                text=True, timeout=5).stdout.strip() or None
+        dirty = bool(subprocess.run(["git", "status", "--porcelain"], cwd=here,
+                                    capture_output=True, text=True, timeout=5).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        commit, dirty = None, None
+    return {"commit": commit, "dirty": dirty}
+
+
+def versions() -> dict:
+    import numba
+
+    return {"lstmrun": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__}
+
+
+def default_out(cfg: dict) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / cfg["experiment"] / f"{stamp}-{secrets.token_hex(3)}"
+
+
+def read_trials(run_dir: Path) -> list[dict]:
+    """The finished trials of a run; a torn last line (a killed writer) is ignored."""
+    p = Path(run_dir) / "trials.jsonl"
+    out = []
+    if p.exists():
+        for line in p.read_text().splitlines():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
+def summarize(cfg: dict, trials: list[dict]) -> dict:
+    solved = sorted(t["sequences"] for t in trials if t["solved"])
+    n = len(trials)
+    s: dict = {"experiment": cfg["experiment"], "trials": n, "solved": len(solved),
+               "success_rate": (len(solved) / n) if n else None,
+               "budget": cfg["protocol"]["budget"]}
+    if solved:
+        a = np.asarray(solved, float)
+        s["sequences_to_solve"] = {
+            "mean": float(a.mean()), "median": float(np.median(a)), "min": int(a.min()),
+            "max": int(a.max()), "q25": float(np.percentile(a, 25)),
+            "q75": float(np.percentile(a, 75))}
+    else:
+        s["sequences_to_solve"] = None
+    s["paper"] = cfg.get("paper")
+    return s
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+class RunWriter:
+    """The single writer of a run folder."""
+
+    def __init__(self, run_dir: Path, cfg: dict, argv: list[str] | None = None):
+        self.dir = Path(run_dir)
+        (self.dir / "weights").mkdir(parents=True, exist_ok=True)
+        (self.dir / "config.yaml").write_text(dump(cfg))
+        self.meta = {"experiment": cfg["experiment"], "seed": cfg["seed"],
+                     "trials": cfg["trials"], "versions": versions(), "git": git_info(),
+                     "host": socket.gethostname(), "argv": argv or sys.argv,
+                     "started": _dt.datetime.now().isoformat(timespec="seconds"),
+                     "finished": None, "status": "running"}
+        _write_json(self.dir / "meta.json", self.meta)
+        self._fh = open(self.dir / "trials.jsonl", "a")
+
+    def add(self, rec: dict, weights: dict) -> None:
+        np.savez(self.dir / "weights" / f"trial_{rec['trial']:03d}.npz", **weights)
+        self._fh.write(json.dumps(rec) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self, cfg: dict, status: str) -> dict:
+        self._fh.close()
+        trials = sorted(read_trials(self.dir), key=lambda t: t["trial"])
+        summary = summarize(cfg, trials)
+        _write_json(self.dir / "summary.json", summary)
+        self.meta.update(finished=_dt.datetime.now().isoformat(timespec="seconds"), status=status)
+        _write_json(self.dir / "meta.json", self.meta)
+        return summary
+
+
+# ------------------------------------------------------------------------------------------------
+# execution
+
+def _worker_init():
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+
+
+def warm_up(cfg: dict) -> None:
+    """Compile (or load from Numba's cache) the kernels in this process before workers start, so
+    that they load a warm cache instead of compiling in parallel."""
+    small = dict(cfg)
+    task = build_task(cfg["task"])
+    chunk = task.sample(np.random.default_rng(0), 2)
+    net = LSTM97.random(make_arch(cfg, task), make_init(cfg), np.random.default_rng(0))
+    net.train(chunk, lr=0.1)
+    del small
+
+
+def execute(cfg: dict, trials: list[int], jobs: int, on_result) -> None:
+    """Run ``trials`` of ``cfg``; call ``on_result(rec, weights)`` in this process as each ends."""
+    if jobs <= 1:
+        for k in trials:
+            on_result(*run_trial(cfg, k))
+        return
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+    warm_up(cfg)
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as ex:
+        pending = {ex.submit(run_trial, cfg, k) for k in trials}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    on_result(*f.result())
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise

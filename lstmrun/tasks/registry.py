@@ -1,0 +1,103 @@
+"""Task kinds by name: their parameters (with defaults and checks) and how to build them.
+
+A config's ``task`` section is ``{name: <kind>, ...parameters}``. :func:`validate_task` resolves
+the defaults and checks every key; :func:`build_task` returns a task object with
+
+- ``n_in``, ``n_out``, ``onehot``, ``criterion`` (``"legal"`` or ``"abs"``), ``threshold``;
+- ``sample(rng, n) -> Chunk``: ``n`` fresh sequences (``lstmrun sample``);
+- ``chunk_from_records(records) -> Chunk``: sequences given by a user (``lstmrun eval``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .grammar import Grammar
+
+
+class GrammarTask:
+    """Next-symbol prediction on strings of a finite-state grammar (HS97 §5.1, Exp 1)."""
+
+    params = {
+        "grammar": (str, "embedded_reber"),
+        "n_train": (int, 256),
+        "n_test": (int, 256),
+        "data_sets": (int, 3),
+        "target_on": (float, 1.0),
+        "target_off": (float, 0.0),
+    }
+    criterion = "legal"
+    threshold = 0.0
+    onehot = True
+
+    def __init__(self, p: dict):
+        self.p = p
+        self.grammar = Grammar.from_yaml(p["grammar"])
+        self.n_in = self.n_out = len(self.grammar.alphabet)
+
+    def chunk(self, strings) -> Any:
+        return self.grammar.to_chunk(strings, self.p["target_on"], self.p["target_off"])
+
+    def sample(self, rng: np.random.Generator, n: int):
+        return self.chunk([self.grammar.generate(rng) for _ in range(n)])
+
+    def chunk_from_records(self, records: list[dict]):
+        strings = []
+        for i, r in enumerate(records):
+            if "symbols" not in r:
+                raise ValueError(f"sequence {i}: a grammar task needs 'symbols' (the whole string)")
+            syms = list(r["symbols"])
+            if not self.grammar.accepts(syms):
+                raise ValueError(f"sequence {i}: {''.join(syms)} is not a string of the grammar "
+                                 f"{self.grammar.name}")
+            strings.append(syms)
+        return self.chunk(strings)
+
+
+KINDS = {"grammar": GrammarTask}
+# names a config may use for `task.name`, with the kind and fixed parameters they imply
+ALIASES = {
+    "embedded_reber": ("grammar", {"grammar": "embedded_reber"}),
+    "reber": ("grammar", {"grammar": "reber"}),
+    "grammar": ("grammar", {}),
+}
+
+
+def validate_task(raw: dict) -> dict:
+    if "name" not in raw:
+        raise ValueError(f"task.name is required (one of {', '.join(ALIASES)})")
+    name = raw["name"]
+    if name not in ALIASES:
+        raise ValueError(f"task.name: unknown task {name!r} (known: {', '.join(ALIASES)})")
+    kind, fixed = ALIASES[name]
+    cls = KINDS[kind]
+    out = {"name": name}
+    for k, (typ, default) in cls.params.items():
+        out[k] = fixed.get(k, default)
+    for k, v in raw.items():
+        if k == "name":
+            continue
+        if k not in cls.params:
+            raise ValueError(f"unknown key task.{k} for task {name!r} (known: "
+                             f"{', '.join(cls.params)})")
+        typ = cls.params[k][0]
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, typ) or isinstance(v, bool):
+            raise ValueError(f"task.{k}: expected {typ.__name__}, got {v!r}")
+        if typ is int and v < 1:
+            raise ValueError(f"task.{k}: must be at least 1 (got {v})")
+        out[k] = v
+    if kind == "grammar":
+        try:
+            Grammar.from_yaml(out["grammar"])
+        except (OSError, ValueError) as e:
+            raise ValueError(f"task.grammar: {e}") from None
+    return out
+
+
+def build_task(p: dict):
+    kind, _ = ALIASES[p["name"]]
+    return KINDS[kind](p)
