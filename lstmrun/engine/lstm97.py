@@ -43,6 +43,10 @@ CRIT_LEGAL = 0  # legal next symbols are the most active outputs at every target
 CRIT_ABS = 1    # |target - output| < thr for every output at every target step (ABS(beta))
 CRIT_NONE = 2   # error statistics only
 
+# step_flags bits
+FLAG_TRAIN = 1
+FLAG_JUDGE = 2
+
 # metrics columns returned per sequence
 M_SSE, M_MAXABS, M_CORRECT, M_NTGT, M_SUMABS = 0, 1, 2, 3, 4
 N_METRICS = 5
@@ -71,7 +75,7 @@ def _squash(code, x):
 
 
 @njit(cache=True, error_model="numpy")
-def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets, has_target,
+def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets, step_flags,
                   legal, clean_targets, order, lr, learn, update_per_step, crit, thr, early_exit,
                   metrics):
     """Run sequences ``order[0], order[1], ...`` of a chunk; learn on-line if ``learn``.
@@ -80,8 +84,11 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
     Mh, Mo: 0/1 masks of the same shapes (masked weights never change).
     ip int64 (9,): n_in, n_out, blocks, cells/block, output_gate, g code, h code, output code, onehot.
     x_idx int32 (T,) / x_real f64 (T, I): inputs (see tasks.base.Chunk); offsets int64 (n+1,).
-    targets f64 (T, K), has_target uint8 (T,), legal int64 (T,), clean_targets f64 (T, K) (targets
-    the criterion and |error| statistics use; pass ``targets`` itself when there is no noise).
+    targets f64 (T, K); step_flags uint8 (T,): bit 0 (FLAG_TRAIN) = the step carries an error
+    signal for learning, bit 1 (FLAG_JUDGE) = the step counts for the statistics and the criterion
+    (Exp 2b trains on every step but is judged at the end only); legal int64 (T,);
+    clean_targets f64 (T, K): the targets the criterion and statistics use (Exp 3c's noise-free
+    targets; pass ``targets`` itself when there is no noise).
     order int64 (m,): which sequences, in which order.
     metrics f64 (m, N_METRICS): filled per processed sequence (SSE, max |err|, correct, #targets,
     sum |err|). Returns how many sequences were processed (fewer than m only if ``early_exit`` and a
@@ -220,7 +227,8 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
                     yo[k] = acc
                     dyo[k] = 1.0
 
-            if has_target[t]:
+            fl = step_flags[t]
+            if fl & FLAG_JUDGE:
                 ntgt += 1
                 # ---- statistics and criterion (against the noise-free target)
                 for k in range(K):
@@ -244,65 +252,65 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
                             hi = yo[k]
                     if not lo > hi:
                         ok = False
-                if learn:
-                    # ---- backward pass (eqs. 19-28), using the weights before this step's change
+            if learn and (fl & FLAG_TRAIN):
+                # ---- backward pass (eqs. 19-28), using the weights before this step's change
+                for k in range(K):
+                    ek[k] = dyo[k] * (targets[t, k] - yo[k])
+                for c in range(C):
+                    acc = 0.0
                     for k in range(K):
-                        ek[k] = dyo[k] * (targets[t, k] - yo[k])
-                    for c in range(C):
+                        acc += Wo[k, zr + c] * ek[k]
+                    dc[c] = acc
+                for j in range(B):
+                    if og:
                         acc = 0.0
-                        for k in range(K):
-                            acc += Wo[k, zr + c] * ek[k]
-                        dc[c] = acc
-                    for j in range(B):
-                        if og:
-                            acc = 0.0
-                            for v in range(S):
-                                c = j * S + v
-                                acc += hs[c] * dc[c]
-                            yout = ycur[C + B + j]
-                            eout[j] = yout * (1.0 - yout) * acc
                         for v in range(S):
                             c = j * S + v
-                            es[c] = (ycur[C + B + j] if og else 1.0) * dhs[c] * dc[c]
-                    if update_per_step:
-                        Th = Wh
-                        To = Wo
+                            acc += hs[c] * dc[c]
+                        yout = ycur[C + B + j]
+                        eout[j] = yout * (1.0 - yout) * acc
+                    for v in range(S):
+                        c = j * S + v
+                        es[c] = (ycur[C + B + j] if og else 1.0) * dhs[c] * dc[c]
+                if update_per_step:
+                    Th = Wh
+                    To = Wo
+                else:
+                    Th = dWh
+                    To = dWo
+                # output units (eq. 22)
+                for k in range(K):
+                    g = lr * ek[k]
+                    if onehot:
+                        To[k, xi] += g * Mo[k, xi]
                     else:
-                        Th = dWh
-                        To = dWo
-                    # output units (eq. 22)
-                    for k in range(K):
-                        g = lr * ek[k]
+                        for i in range(I):
+                            To[k, i] += g * xin[i] * Mo[k, i]
+                    To[k, zb] += g * Mo[k, zb]
+                    for c in range(C):
+                        To[k, zr + c] += g * ycur[c] * Mo[k, zr + c]
+                # output gates (eq. 22)
+                if og:
+                    for j in range(B):
+                        row = C + B + j
+                        g = lr * eout[j]
                         if onehot:
-                            To[k, xi] += g * Mo[k, xi]
+                            Th[row, xi] += g * Mh[row, xi]
                         else:
                             for i in range(I):
-                                To[k, i] += g * xin[i] * Mo[k, i]
-                        To[k, zb] += g * Mo[k, zb]
-                        for c in range(C):
-                            To[k, zr + c] += g * ycur[c] * Mo[k, zr + c]
-                    # output gates (eq. 22)
-                    if og:
-                        for j in range(B):
-                            row = C + B + j
-                            g = lr * eout[j]
-                            if onehot:
-                                Th[row, xi] += g * Mh[row, xi]
-                            else:
-                                for i in range(I):
-                                    Th[row, i] += g * xin[i] * Mh[row, i]
-                            Th[row, zb] += g * Mh[row, zb]
-                            for r in range(H):
-                                Th[row, zr + r] += g * yprev[r] * Mh[row, zr + r]
-                    # input gates (eq. 26) and cell inputs (eq. 28): dense over the partials
-                    for j in range(B):
-                        row = C + j
-                        for v in range(S):
-                            c = j * S + v
-                            gi = lr * es[c]
-                            for m in range(NZ):
-                                Th[row, m] += gi * Pin[c, m] * Mh[row, m]
-                                Th[c, m] += gi * Pc[c, m] * Mh[c, m]
+                                Th[row, i] += g * xin[i] * Mh[row, i]
+                        Th[row, zb] += g * Mh[row, zb]
+                        for r in range(H):
+                            Th[row, zr + r] += g * yprev[r] * Mh[row, zr + r]
+                # input gates (eq. 26) and cell inputs (eq. 28): dense over the partials
+                for j in range(B):
+                    row = C + j
+                    for v in range(S):
+                        c = j * S + v
+                        gi = lr * es[c]
+                        for m in range(NZ):
+                            Th[row, m] += gi * Pin[c, m] * Mh[row, m]
+                            Th[c, m] += gi * Pc[c, m] * Mh[c, m]
             # ---- shift activations
             for h in range(H):
                 yprev[h] = ycur[h]

@@ -11,6 +11,16 @@ from .arch import SQUASH, Arch, Init, init_weights
 CRITERIA = {"legal": lstm97.CRIT_LEGAL, "abs": lstm97.CRIT_ABS, "none": lstm97.CRIT_NONE}
 
 
+def step_flags(chunk: Chunk) -> np.ndarray:
+    """Per-step kernel flags: learn where ``has_target``; judge where ``criterion_mask`` (a task's
+    ``chunk.extra``) says, else where there is a target."""
+    judge = chunk.extra.get("criterion_mask")
+    if judge is None:
+        judge = chunk.has_target
+    return ((chunk.has_target != 0) * lstm97.FLAG_TRAIN
+            + (judge != 0) * lstm97.FLAG_JUDGE).astype(np.uint8)
+
+
 class LSTM97:
     """The 1997 LSTM: weights ``Wh``/``Wo`` (see :mod:`lstmrun.engine.arch`) and its kernel."""
 
@@ -20,8 +30,9 @@ class LSTM97:
             raise ValueError(f"weight shapes {Wh.shape}, {Wo.shape} do not fit the architecture "
                              f"({Mh.shape}, {Mo.shape})")
         self.arch = arch
-        self.Wh = np.ascontiguousarray(Wh, dtype=np.float64)
-        self.Wo = np.ascontiguousarray(Wo, dtype=np.float64)
+        # weights outside the masks are forced to zero: they are not connections of this net
+        self.Wh = np.ascontiguousarray(Wh * Mh, dtype=np.float64)
+        self.Wo = np.ascontiguousarray(Wo * Mo, dtype=np.float64)
         self.Mh, self.Mo = Mh, Mo
         self.reset_act = float(reset_act)
         self.ip = np.array([arch.n_in, arch.n_out, arch.blocks, arch.cells_per_block,
@@ -57,9 +68,10 @@ class LSTM97:
         ip[lstm97.IP_ONEHOT] = int(chunk.onehot)
         metrics = np.empty((len(order), lstm97.N_METRICS))
         clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
+        flags = step_flags(chunk)
         n = lstm97.run_sequences(
             self.Wh, self.Wo, self.Mh, self.Mo, ip, self.reset_act,
-            chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, chunk.has_target,
+            chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
             chunk.legal, clean, order, float(lr), bool(learn), bool(update_per_step),
             CRITERIA[criterion], float(threshold), bool(early_exit), metrics)
         return metrics[:n]
