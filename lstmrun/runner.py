@@ -30,10 +30,11 @@ import numpy as np
 from . import __version__
 from .config import dump
 from .engine import LSTM97, Arch, Init
-from .protocols import exp1
+from .protocols import exp1, online
 from .tasks.registry import build_task
 
-PROTOCOLS = {"exp1": exp1.run}
+PROTOCOLS = {"exp1": exp1.run, "abs": online.run, "st12": online.run, "st3": online.run,
+             "nseq": online.run}
 
 
 def make_arch(cfg: dict, task) -> Arch:
@@ -183,12 +184,10 @@ def _worker_init():
 def warm_up(cfg: dict) -> None:
     """Compile (or load from Numba's cache) the kernels in this process before workers start, so
     that they load a warm cache instead of compiling in parallel."""
-    small = dict(cfg)
     task = build_task(cfg["task"])
     chunk = task.sample(np.random.default_rng(0), 2)
     net = LSTM97.random(make_arch(cfg, task), make_init(cfg), np.random.default_rng(0))
     net.train(chunk, lr=0.1)
-    del small
 
 
 def execute(cfg: dict, trials: list[int], jobs: int, on_result) -> None:

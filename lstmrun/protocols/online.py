@@ -1,0 +1,161 @@
+"""Protocols of the experiments whose sequences are generated on-line (HS97 Exps 2-6, T11).
+
+Training sequences come fresh from the task's generator, ``chunk`` at a time per kernel call. The
+kernel reports, per training sequence, whether it met the task's criterion (ABS(beta) at the judged
+steps) and its error, computed as it was processed -- before the weight change of its last step.
+Each stop rule below reports the exact number of training sequences at which it first held.
+
+- ``abs``  (2a-2c): ABS(beta) holds for ``window`` successive sequences (HS97: 10,000). How the
+  paper checked this is not stated (A9). ``abs_mode: frozen`` (default) freezes the weights every
+  ``check_every`` sequences and tests ``window`` fresh sequences (stopping at the first failure);
+  ``abs_mode: online`` looks for ``window`` consecutive correct on-line training sequences and
+  counts the sequences seen when that run started.
+- ``st12`` (3a-3c): every ``check_every`` sequences, a fresh test set of ``test_size`` (256)
+  sequences: ST1 = at most ``st1_max_wrong`` misclassified (3a: 0, 3b: 5); ST2 = ST1 and mean
+  absolute test error < ``st2_max_error`` (3a: 0.01, 3b: 0.04, 3c: 0.015 to the noise-free target).
+  Stops at ST2; the sequence counts of ST1 and ST2 are both recorded.
+- ``st3``  (4, 6): ST3(beta): the most recent ``window`` (2000) training sequences all correct and
+  their average error < ``beta`` (A10: ``error_kind`` mae or mse of the end-of-sequence error).
+- ``nseq`` (5): fewer than ``n_seq`` of the most recent ``window`` (2000) training sequences have
+  absolute error > the task's threshold.
+
+After a success, ``post_test`` fresh sequences (HS97: 2560) measure the number misclassified, the
+fraction, the MSE and the mean absolute error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..engine import LSTM97
+from ..engine.lstm97 import M_CORRECT, M_MAXABS, M_NTGT, M_SSE, M_SUMABS
+from .exp1 import Curve
+
+
+def _threshold(cfg: dict, task) -> float:
+    t = cfg["protocol"].get("threshold")
+    return float(task.threshold if t is None else t)
+
+
+def _stats(m: np.ndarray, n_out: int) -> dict:
+    nt = max(1.0, m[:, M_NTGT].sum() * n_out)
+    wrong = int((m[:, M_CORRECT] == 0).sum())
+    return {"n": int(len(m)), "wrong": wrong, "fraction_wrong": wrong / max(1, len(m)),
+            "mse": float(m[:, M_SSE].sum() / nt), "mae": float(m[:, M_SUMABS].sum() / nt),
+            "max_abs_error": float(m[:, M_MAXABS].max()) if len(m) else None}
+
+
+def _seq_error(m: np.ndarray, n_out: int, kind: str) -> np.ndarray:
+    """Per-sequence average error over the judged steps and outputs."""
+    nt = np.maximum(1.0, m[:, M_NTGT] * n_out)
+    return (m[:, M_SSE] if kind == "mse" else m[:, M_SUMABS]) / nt
+
+
+class _Window:
+    """The most recent ``w`` on-line results, to find the first sequence at which a windowed rule
+    holds, exactly, even inside a chunk."""
+
+    def __init__(self, w: int):
+        self.w = w
+        self.ok = np.zeros(0, np.float64)
+        self.err = np.zeros(0, np.float64)
+
+    def first_hit(self, ok: np.ndarray, err: np.ndarray, rule) -> int | None:
+        """Append a chunk; return the index within it of the first sequence completing a window
+        for which ``rule(sum_ok, sum_err)`` holds, or None."""
+        w = self.w
+        okc = np.concatenate([self.ok, ok])
+        erc = np.concatenate([self.err, err])
+        n_old = len(self.ok)
+        self.ok, self.err = okc[-(w - 1):] if w > 1 else okc[:0], erc[-(w - 1):] if w > 1 else erc[:0]
+        if len(okc) < w:
+            return None
+        cs_ok = np.concatenate([[0.0], np.cumsum(okc)])
+        cs_er = np.concatenate([[0.0], np.cumsum(erc)])
+        ends = np.arange(max(w, n_old + 1), len(okc) + 1)  # window = [end-w, end)
+        s_ok = cs_ok[ends] - cs_ok[ends - w]
+        s_er = cs_er[ends] - cs_er[ends - w]
+        hit = np.nonzero(rule(s_ok, s_er))[0]
+        if len(hit) == 0:
+            return None
+        return int(ends[hit[0]] - 1 - n_old)
+
+
+def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
+        train_rng: np.random.Generator) -> dict:
+    pr, tr = cfg["protocol"], cfg["train"]
+    rule = pr["name"]
+    thr = _threshold(cfg, task)
+    per_step = tr["update"] == "step"
+    K = task.n_out
+    budget = pr["budget"]
+    curve = Curve(budget, pr["curve_points"], K)
+    win = _Window(pr["window"])
+    seen = 0
+    result: dict = {"solved": False}
+    st1_at = None
+    abs_run = 0
+
+    def test(n):
+        return net.evaluate(task.sample(data_rng, n), criterion="abs", threshold=thr)
+
+    chunk = pr["check_every"] if rule in ("st12",) or (rule == "abs" and pr["abs_mode"] == "frozen") \
+        else pr["chunk"]
+    while seen < budget and not result["solved"]:
+        n = min(chunk, budget - seen)
+        m = net.train(task.sample(train_rng, n), lr=tr["lr"], update_per_step=per_step,
+                      criterion="abs", threshold=thr)
+        if not (np.isfinite(net.Wh).all() and np.isfinite(net.Wo).all()):
+            seen += n
+            result["reason"] = "weights diverged (non-finite)"
+            break
+        ok = m[:, M_CORRECT]
+        if rule == "abs" and pr["abs_mode"] == "online":
+            for i in range(n):
+                abs_run = abs_run + 1 if ok[i] else 0
+                if abs_run == pr["window"]:
+                    result.update(solved=True, sequences=seen + i + 1 - pr["window"],
+                                  reason=f"ABS({thr}) held for {pr['window']} successive on-line "
+                                         "sequences (count at the run's start)")
+                    break
+        elif rule in ("st3", "nseq"):
+            err = _seq_error(m, K, pr["error_kind"])
+            if rule == "st3":
+                w, beta = pr["window"], pr["beta"]
+                hit = win.first_hit(ok, err, lambda so, se: (so == w) & (se / w < beta))
+                why = f"ST3({beta}): last {w} sequences correct, mean {pr['error_kind']} < {beta}"
+            else:
+                w, nseq = pr["window"], pr["n_seq"]
+                hit = win.first_hit(ok, err, lambda so, se: (w - so) < nseq)
+                why = f"fewer than {nseq} of the last {w} sequences with |error| > {thr}"
+            if hit is not None:
+                result.update(solved=True, sequences=seen + hit + 1, reason=why)
+        seen += n
+        curve.add(m, seen)
+        if result["solved"]:
+            break
+        if rule == "abs" and pr["abs_mode"] == "frozen":
+            tm = net.evaluate(task.sample(data_rng, pr["window"]), criterion="abs", threshold=thr,
+                              early_exit=True)
+            if len(tm) == pr["window"] and tm[:, M_CORRECT].all():
+                result.update(solved=True, sequences=seen,
+                              reason=f"ABS({thr}) held on {pr['window']} successive test sequences")
+        elif rule == "st12":
+            st = _stats(test(pr["test_size"]), K)
+            st1 = st["wrong"] <= pr["st1_max_wrong"]
+            if st1 and st1_at is None:
+                st1_at = seen
+            if st1 and st["mae"] < pr["st2_max_error"]:
+                result.update(solved=True, sequences=seen,
+                              reason=f"ST2: <= {pr['st1_max_wrong']} of {pr['test_size']} wrong "
+                                     f"and mean |error| < {pr['st2_max_error']}")
+    curve.flush(seen)
+    if not result["solved"]:
+        result["sequences"] = seen
+        result.setdefault("reason", f"budget of {budget} training sequences exhausted")
+    if rule == "st12":
+        result["st1_sequences"] = st1_at
+    if result["solved"] and pr["post_test"]:
+        result["post_test"] = _stats(test(pr["post_test"]), K)
+    result["curve"] = curve.rows
+    return result
