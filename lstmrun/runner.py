@@ -68,8 +68,12 @@ def run_trial(cfg: dict, k: int) -> tuple[dict, dict]:
     arch = make_arch(cfg, task)
     seed = trial_seed(cfg["seed"], k)
     d = k % cfg["task"].get("data_sets", 1)
-    init_rng, train_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    data_rng = np.random.default_rng(data_seed(cfg["seed"], d))
+    init_rng, train_rng, test_rng = (np.random.default_rng(s)
+                                     for s in np.random.SeedSequence(seed).spawn(3))
+    # Exp 1 draws fixed (training, test) set pairs shared by trials; the on-line protocols draw
+    # their test sequences from the trial's own stream.
+    data_rng = (np.random.default_rng(data_seed(cfg["seed"], d)) if "data_sets" in cfg["task"]
+                else test_rng)
     net = LSTM97.random(arch, make_init(cfg), init_rng, reset_act=cfg["model"]["reset_act"])
     res = PROTOCOLS[cfg["protocol"]["name"]](cfg, task, net, data_rng, train_rng)
     rec = {"trial": k, "seed": seed, "data_set": d, "solved": bool(res["solved"]),

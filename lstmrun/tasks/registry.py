@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .grammar import Grammar
+from .longlag import TASKS as LONGLAG
 
 
 class GrammarTask:
@@ -27,6 +28,7 @@ class GrammarTask:
         "data_sets": (int, 3),
         "target_on": (float, 1.0),
         "target_off": (float, 0.0),
+        "targets": (str, "next"),  # "next": the actual next symbol (A12); "legal": every legal one
     }
     criterion = "legal"
     threshold = 0.0
@@ -34,11 +36,18 @@ class GrammarTask:
 
     def __init__(self, p: dict):
         self.p = p
+        if p["targets"] not in ("next", "legal"):
+            raise ValueError(f"targets must be 'next' or 'legal', got {p['targets']!r}")
         self.grammar = Grammar.from_yaml(p["grammar"])
         self.n_in = self.n_out = len(self.grammar.alphabet)
 
     def chunk(self, strings) -> Any:
-        return self.grammar.to_chunk(strings, self.p["target_on"], self.p["target_off"])
+        on, off = self.p["target_on"], self.p["target_off"]
+        c = self.grammar.to_chunk(strings, on, off)
+        if self.p["targets"] == "legal":  # multi-hot: every legal next symbol is a target
+            bits = (c.legal[:, None] >> np.arange(self.n_out)) & 1
+            c.targets = np.where(bits == 1, on, off).astype(np.float64)
+        return c
 
     def sample(self, rng: np.random.Generator, n: int):
         return self.chunk([self.grammar.generate(rng) for _ in range(n)])
@@ -56,12 +65,18 @@ class GrammarTask:
         return self.chunk(strings)
 
 
-KINDS = {"grammar": GrammarTask}
+KINDS = {"grammar": GrammarTask, **LONGLAG}
 # names a config may use for `task.name`, with the kind and fixed parameters they imply
 ALIASES = {
     "embedded_reber": ("grammar", {"grammar": "embedded_reber"}),
     "reber": ("grammar", {"grammar": "reber"}),
     "grammar": ("grammar", {}),
+    **{k: (k, {}) for k in LONGLAG},
+    "exp3a": ("exp3", {"variant": "a"}),
+    "exp3b": ("exp3", {"variant": "b"}),
+    "exp3c": ("exp3", {"variant": "c"}),
+    "exp6a": ("temporal_order", {"variant": "a"}),
+    "exp6b": ("temporal_order", {"variant": "b"}),
 }
 
 
@@ -89,12 +104,13 @@ def validate_task(raw: dict) -> dict:
             raise ValueError(f"task.{k}: expected {typ.__name__}, got {v!r}")
         if typ is int and v < 1:
             raise ValueError(f"task.{k}: must be at least 1 (got {v})")
+        if k in fixed and v != fixed[k]:
+            raise ValueError(f"task.{k}: task {name!r} fixes it to {fixed[k]!r}")
         out[k] = v
-    if kind == "grammar":
-        try:
-            Grammar.from_yaml(out["grammar"])
-        except (OSError, ValueError) as e:
-            raise ValueError(f"task.grammar: {e}") from None
+    try:
+        cls(out)  # the task's own checks (e.g. N < T)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"task: {e}") from None
     return out
 
 
