@@ -81,6 +81,10 @@ SCHEMA: dict[str, dict[str, F]] = {
         "update": F((str,), "step", _one_of("step", "sequence"), "when weight changes apply (A3)"),
         "sampling": F((str,), "random", _one_of("random", "epoch", "shuffle"),
                       "how training strings are drawn from a fixed training set"),
+        "sequential": F((bool,), False, None, "sequential construction (HS97 §4 remedy 1): "
+                        "memory cells join once the error stops falling"),
+        "plateau_chunks": F((int,), 5, _pos, "sequential: chunks without improvement = plateau"),
+        "plateau_tol": F((float,), 0.01, _nonneg, "sequential: relative improvement that counts"),
     },
     "protocol": {
         "name": F((str,), "exp1", _one_of("exp1", "abs", "st12", "st3", "nseq"),

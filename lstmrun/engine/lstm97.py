@@ -52,37 +52,25 @@ M_SSE, M_MAXABS, M_CORRECT, M_NTGT, M_SUMABS = 0, 1, 2, 3, 4
 N_METRICS = 5
 
 # ip (integer parameters) layout
-IP_NIN, IP_NOUT, IP_B, IP_S, IP_OG, IP_G, IP_H, IP_OUT, IP_ONEHOT = range(9)
-
-
-@njit(cache=True, inline="always")
-def _sig(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-@njit(cache=True, inline="always")
-def _squash(code, x):
-    """Return (value, derivative) of a squashing function (A.1 eqs. 3-5)."""
-    if code == SQ_IDENTITY:
-        return x, 1.0
-    f = 1.0 / (1.0 + np.exp(-x))
-    d = f * (1.0 - f)
-    if code == SQ_LOGISTIC:
-        return f, d
-    if code == SQ_TANHLIKE:
-        return 2.0 * f - 1.0, 2.0 * d
-    return 4.0 * f - 2.0, 4.0 * d  # SQ_G2
+(IP_NIN, IP_NOUT, IP_B, IP_S, IP_OG, IP_G, IP_H, IP_OUT, IP_ONEHOT, IP_REC, IP_OIN, IP_OBIAS,
+ IP_CELLS_OFF) = range(13)
 
 
 @njit(cache=True, error_model="numpy")
-def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets, step_flags,
+def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, step_flags,
                   legal, clean_targets, order, lr, learn, update_per_step, crit, thr, early_exit,
                   metrics):
     """Run sequences ``order[0], order[1], ...`` of a chunk; learn on-line if ``learn``.
 
     Wh (H, I+1+H), Wo (K, I+1+C) float64: weights, changed in place when learning.
-    Mh, Mo: 0/1 masks of the same shapes (masked weights never change).
-    ip int64 (9,): n_in, n_out, blocks, cells/block, output_gate, g code, h code, output code, onehot.
+    hbias f64 (H,): 1.0 where a hidden unit has a bias weight, else 0.0. The rest of the wiring is
+    given by ``ip``: whether cells and gates read the previous hidden activations (connectivity "F")
+    and whether output units read the inputs and a bias (see ``arch.Arch.masks``). Weights that are
+    not connections must be zero; they stay zero.
+    ip int64 (13,): n_in, n_out, blocks, cells/block, output_gate, g code, h code, output code,
+    onehot, recurrent, input->output, output bias, cells off (the memory cells are not yet part of
+    the net: their outputs are 0 and their weights do not learn -- the first phase of HS97's
+    sequential construction, §4 remedy 1).
     x_idx int32 (T,) / x_real f64 (T, I): inputs (see tasks.base.Chunk); offsets int64 (n+1,).
     targets f64 (T, K); step_flags uint8 (T,): bit 0 (FLAG_TRAIN) = the step carries an error
     signal for learning, bit 1 (FLAG_JUDGE) = the step counts for the statistics and the criterion
@@ -103,17 +91,25 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
     hcode = ip[IP_H]
     ocode = ip[IP_OUT]
     onehot = ip[IP_ONEHOT] != 0
+    rec = ip[IP_REC] != 0
+    oin = ip[IP_OIN] != 0
+    obias = 1.0 if ip[IP_OBIAS] != 0 else 0.0
+    cells_on = 0.0 if ip[IP_CELLS_OFF] != 0 else 1.0
     C = B * S
     H = C + B + (B if og else 0)
     NZ = I + 1 + H
     NU = I + 1 + C
     zb = I            # bias column
     zr = I + 1        # first recurrent column
+    ze = NZ if rec else zr   # end of the columns a hidden unit reads (after the bias)
+    # real inputs: the source vector z is walked whole; one-hot: the input part is one column
+    m0 = zb if onehot else 0
 
     # scratch, allocated once per call (not in the time loop)
-    yprev = np.empty(H)
+    z = np.zeros(NZ)           # [x(t), 1, y_hidden(t-1)]
+    z[zb] = 1.0
     ycur = np.empty(H)
-    net = np.empty(H)
+    sg = np.empty(H)
     s = np.empty(C)
     hs = np.empty(C)
     dhs = np.empty(C)
@@ -125,11 +121,11 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
     dc = np.empty(C)
     es = np.empty(C)
     eout = np.empty(B)
+    yout = np.ones(B)
     Pin = np.zeros((C, NZ))    # dS_c / dWh[in_j(c), :]
     Pc = np.zeros((C, NZ))     # dS_c / dWh[c, :]
     dWh = np.zeros((H, NZ))    # summed changes (per-sequence mode)
     dWo = np.zeros((K, NU))
-    xin = np.zeros(max(I, 1))  # real-valued input of the step
 
     n_done = 0
     for oi in range(order.shape[0]):
@@ -137,7 +133,7 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
         t0 = offsets[q]
         t1 = offsets[q + 1]
         for h in range(H):
-            yprev[h] = reset_act
+            z[zr + h] = reset_act
         for c in range(C):
             s[c] = 0.0
         if learn:
@@ -153,76 +149,95 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
         ok = True
 
         for t in range(t0, t1):
-            xi = -1
+            xi = 0
             if onehot:
                 xi = x_idx[t]
             else:
                 for i in range(I):
-                    xin[i] = x_real[t, i]
-            # ---- hidden nets (eqs. 7-9): z = [x(t), 1, y(t-1)]
+                    z[i] = x_real[t, i]
+            # ---- hidden nets (eqs. 7-9) and their logistic f (gates; g and h are built on f)
             for h in range(H):
-                if onehot:
-                    acc = Wh[h, xi]
+                acc = Wh[h, xi] if onehot else 0.0
+                for m in range(m0, ze):
+                    acc += Wh[h, m] * z[m]
+                if gcode == SQ_IDENTITY and h < C:
+                    sg[h] = acc
                 else:
-                    acc = 0.0
-                    for i in range(I):
-                        acc += Wh[h, i] * xin[i]
-                acc += Wh[h, zb]
-                for r in range(H):
-                    acc += Wh[h, zr + r] * yprev[r]
-                net[h] = acc
-            # ---- gates
+                    sg[h] = 1.0 / (1.0 + np.exp(-acc))
             for j in range(B):
-                ycur[C + j] = _sig(net[C + j])
+                ycur[C + j] = sg[C + j]
                 if og:
-                    ycur[C + B + j] = _sig(net[C + B + j])
-            # ---- cells: CEC and cell output
-            for c in range(C):
-                j = c // S
+                    yout[j] = sg[C + B + j]
+                    ycur[C + B + j] = yout[j]
+            # ---- cells: CEC s(t) = s(t-1) + y_in g(net_c), y_c = y_out h(s)
+            for j in range(B):
                 yin = ycur[C + j]
-                yout = ycur[C + B + j] if og else 1.0
-                gv, gd = _squash(gcode, net[c])
-                gc[c] = gv
-                dgc[c] = gd
-                s[c] += yin * gv
-                hv, hd = _squash(hcode, s[c])
-                hs[c] = hv
-                dhs[c] = hd
-                ycur[c] = yout * hv
+                for v in range(S):
+                    c = j * S + v
+                    f = sg[c]
+                    if gcode == SQ_G2:
+                        gc[c] = 4.0 * f - 2.0
+                        dgc[c] = 4.0 * f * (1.0 - f)
+                    elif gcode == SQ_LOGISTIC:
+                        gc[c] = f
+                        dgc[c] = f * (1.0 - f)
+                    elif gcode == SQ_TANHLIKE:
+                        gc[c] = 2.0 * f - 1.0
+                        dgc[c] = 2.0 * f * (1.0 - f)
+                    else:
+                        gc[c] = f
+                        dgc[c] = 1.0
+                    s[c] += yin * gc[c]
+            for c in range(C):
+                if hcode == SQ_IDENTITY:
+                    hs[c] = s[c]
+                    dhs[c] = 1.0
+                else:
+                    f = 1.0 / (1.0 + np.exp(-s[c]))
+                    d = f * (1.0 - f)
+                    if hcode == SQ_TANHLIKE:
+                        hs[c] = 2.0 * f - 1.0
+                        dhs[c] = 2.0 * d
+                    elif hcode == SQ_G2:
+                        hs[c] = 4.0 * f - 2.0
+                        dhs[c] = 4.0 * d
+                    else:
+                        hs[c] = f
+                        dhs[c] = d
+            for j in range(B):
+                for v in range(S):
+                    c = j * S + v
+                    ycur[c] = yout[j] * hs[c] * cells_on
             # ---- truncated RTRL partials (eqs. 25, 27), every step
             if learn:
-                for c in range(C):
-                    j = c // S
+                for j in range(B):
                     yin = ycur[C + j]
-                    a_in = gc[c] * yin * (1.0 - yin)
-                    a_c = dgc[c] * yin
-                    if onehot:
-                        Pin[c, xi] += a_in
-                        Pc[c, xi] += a_c
-                    else:
-                        for i in range(I):
-                            Pin[c, i] += a_in * xin[i]
-                            Pc[c, i] += a_c * xin[i]
-                    Pin[c, zb] += a_in
-                    Pc[c, zb] += a_c
-                    for r in range(H):
-                        Pin[c, zr + r] += a_in * yprev[r]
-                        Pc[c, zr + r] += a_c * yprev[r]
+                    fin = yin * (1.0 - yin)
+                    for v in range(S):
+                        c = j * S + v
+                        a_in = gc[c] * fin
+                        a_c = dgc[c] * yin
+                        if onehot:
+                            Pin[c, xi] += a_in
+                            Pc[c, xi] += a_c
+                        for m in range(m0, ze):
+                            Pin[c, m] += a_in * z[m]
+                            Pc[c, m] += a_c * z[m]
             # ---- output units: u = [x(t), 1, y_cells(t)]
             for k in range(K):
-                if onehot:
-                    acc = Wo[k, xi]
-                else:
-                    acc = 0.0
-                    for i in range(I):
-                        acc += Wo[k, i] * xin[i]
-                acc += Wo[k, zb]
+                acc = Wo[k, zb]
+                if oin:
+                    if onehot:
+                        acc += Wo[k, xi]
+                    else:
+                        for i in range(I):
+                            acc += Wo[k, i] * z[i]
                 for c in range(C):
                     acc += Wo[k, zr + c] * ycur[c]
                 if ocode == SQ_LOGISTIC:
-                    v = _sig(acc)
-                    yo[k] = v
-                    dyo[k] = v * (1.0 - v)
+                    f = 1.0 / (1.0 + np.exp(-acc))
+                    yo[k] = f
+                    dyo[k] = f * (1.0 - f)
                 else:
                     yo[k] = acc
                     dyo[k] = 1.0
@@ -262,16 +277,12 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
                         acc += Wo[k, zr + c] * ek[k]
                     dc[c] = acc
                 for j in range(B):
-                    if og:
-                        acc = 0.0
-                        for v in range(S):
-                            c = j * S + v
-                            acc += hs[c] * dc[c]
-                        yout = ycur[C + B + j]
-                        eout[j] = yout * (1.0 - yout) * acc
+                    acc = 0.0
                     for v in range(S):
                         c = j * S + v
-                        es[c] = (ycur[C + B + j] if og else 1.0) * dhs[c] * dc[c]
+                        acc += hs[c] * dc[c]
+                        es[c] = yout[j] * dhs[c] * dc[c] * cells_on          # eq. 23
+                    eout[j] = yout[j] * (1.0 - yout[j]) * acc * cells_on      # eq. 21
                 if update_per_step:
                     Th = Wh
                     To = Wo
@@ -281,39 +292,45 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
                 # output units (eq. 22)
                 for k in range(K):
                     g = lr * ek[k]
-                    if onehot:
-                        To[k, xi] += g * Mo[k, xi]
-                    else:
-                        for i in range(I):
-                            To[k, i] += g * xin[i] * Mo[k, i]
-                    To[k, zb] += g * Mo[k, zb]
+                    if oin:
+                        if onehot:
+                            To[k, xi] += g
+                        else:
+                            for i in range(I):
+                                To[k, i] += g * z[i]
+                    To[k, zb] += g * obias
                     for c in range(C):
-                        To[k, zr + c] += g * ycur[c] * Mo[k, zr + c]
-                # output gates (eq. 22)
+                        To[k, zr + c] += g * ycur[c]
+                # output gates (eq. 22): their sources at this step are z
                 if og:
                     for j in range(B):
                         row = C + B + j
                         g = lr * eout[j]
                         if onehot:
-                            Th[row, xi] += g * Mh[row, xi]
+                            Th[row, xi] += g
                         else:
-                            for i in range(I):
-                                Th[row, i] += g * xin[i] * Mh[row, i]
-                        Th[row, zb] += g * Mh[row, zb]
-                        for r in range(H):
-                            Th[row, zr + r] += g * yprev[r] * Mh[row, zr + r]
-                # input gates (eq. 26) and cell inputs (eq. 28): dense over the partials
+                            for m in range(I):
+                                Th[row, m] += g * z[m]
+                        Th[row, zb] += g * hbias[row]
+                        for m in range(zr, ze):
+                            Th[row, m] += g * z[m]
+                # input gates (eq. 26) and cell inputs (eq. 28): every column with a partial
                 for j in range(B):
                     row = C + j
                     for v in range(S):
                         c = j * S + v
                         gi = lr * es[c]
-                        for m in range(NZ):
-                            Th[row, m] += gi * Pin[c, m] * Mh[row, m]
-                            Th[c, m] += gi * Pc[c, m] * Mh[c, m]
-            # ---- shift activations
+                        for m in range(I):
+                            Th[row, m] += gi * Pin[c, m]
+                            Th[c, m] += gi * Pc[c, m]
+                        Th[row, zb] += gi * Pin[c, zb] * hbias[row]
+                        Th[c, zb] += gi * Pc[c, zb] * hbias[c]
+                        for m in range(zr, ze):
+                            Th[row, m] += gi * Pin[c, m]
+                            Th[c, m] += gi * Pc[c, m]
+            # ---- shift activations: y(t) becomes the recurrent part of z
             for h in range(H):
-                yprev[h] = ycur[h]
+                z[zr + h] = ycur[h]
 
         if learn and not update_per_step:
             for h in range(H):

@@ -35,17 +35,42 @@ class LSTM97:
         self.Wo = np.ascontiguousarray(Wo * Mo, dtype=np.float64)
         self.Mh, self.Mo = Mh, Mo
         self.reset_act = float(reset_act)
-        self.ip = np.array([arch.n_in, arch.n_out, arch.blocks, arch.cells_per_block,
+        I = arch.n_in
+        self.ip = np.array([I, arch.n_out, arch.blocks, arch.cells_per_block,
                             int(arch.output_gate), SQUASH[arch.g], SQUASH[arch.h],
-                            SQUASH[arch.output_act], 0], dtype=np.int64)
+                            SQUASH[arch.output_act], 0, int(Mh[:, I + 1:].any()),
+                            int(Mo[:, :I].any()), int(Mo[:, I].any()), 0], dtype=np.int64)
+        self.hbias = np.ascontiguousarray(Mh[:, I])
+        # the kernel takes the wiring as these flags: check the masks have that structure
+        expect_h = np.zeros_like(Mh)
+        expect_h[:, :I] = 1.0
+        expect_h[:, I] = self.hbias
+        expect_h[:, I + 1:] = float(self.ip[lstm97.IP_REC])
+        expect_o = np.zeros_like(Mo)
+        expect_o[:, :I] = float(self.ip[lstm97.IP_OIN])
+        expect_o[:, I] = float(self.ip[lstm97.IP_OBIAS])
+        expect_o[:, I + 1:] = 1.0
+        if not (np.array_equal(Mh, expect_h) and np.array_equal(Mo, expect_o)):
+            raise ValueError("the kernel supports the wiring schemes of arch.Arch only")
 
     @classmethod
     def random(cls, arch: Arch, init: Init, rng: np.random.Generator, reset_act: float = 0.0):
         Wh, Wo = init_weights(arch, init, rng)
         return cls(arch, Wh, Wo, reset_act)
 
+    @property
+    def cells_enabled(self) -> bool:
+        return self.ip[lstm97.IP_CELLS_OFF] == 0
+
+    def enable_cells(self, on: bool = True) -> None:
+        """Sequential construction (HS97 §4 remedy 1, Exp 2a/2b): with cells off the net is its
+        input->output part only; turning them on adds the memory cells and their gates."""
+        self.ip[lstm97.IP_CELLS_OFF] = 0 if on else 1
+
     def copy(self) -> "LSTM97":
-        return LSTM97(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
+        net = LSTM97(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
+        net.enable_cells(self.cells_enabled)
+        return net
 
     def n_weights(self) -> int:
         return int(self.Mh.sum() + self.Mo.sum())
@@ -70,7 +95,7 @@ class LSTM97:
         clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
         flags = step_flags(chunk)
         n = lstm97.run_sequences(
-            self.Wh, self.Wo, self.Mh, self.Mo, ip, self.reset_act,
+            self.Wh, self.Wo, self.hbias, ip, self.reset_act,
             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
             chunk.legal, clean, order, float(lr), bool(learn), bool(update_per_step),
             CRITERIA[criterion], float(threshold), bool(early_exit), metrics)

@@ -19,6 +19,10 @@ Each stop rule below reports the exact number of training sequences at which it 
 - ``nseq`` (5): fewer than ``n_seq`` of the most recent ``window`` (2000) training sequences have
   absolute error > the task's threshold.
 
+Sequential construction (``train.sequential``, HS97 §4 remedy 1, used for 2a/2b): training starts
+without the memory cells; once the mean on-line error of a chunk has not improved on the best so far
+by a relative ``plateau_tol`` for ``plateau_chunks`` chunks, the cells (with their gates) are added.
+
 After a success, ``post_test`` fresh sequences (HS97: 2560) measure the number misclassified, the
 fraction, the MSE and the mean absolute error.
 """
@@ -51,6 +55,23 @@ def _seq_error(m: np.ndarray, n_out: int, kind: str) -> np.ndarray:
     return (m[:, M_SSE] if kind == "mse" else m[:, M_SUMABS]) / nt
 
 
+class _Plateau:
+    """Has the mean on-line error stopped falling? (sequential construction)"""
+
+    def __init__(self, patience: int, tol: float):
+        self.patience, self.tol = patience, tol
+        self.best = np.inf
+        self.since = 0
+
+    def stalled(self, m: np.ndarray, n_out: int) -> bool:
+        err = float(m[:, M_SSE].sum() / max(1.0, m[:, M_NTGT].sum() * n_out))
+        if err < self.best * (1.0 - self.tol):
+            self.best, self.since = err, 0
+        else:
+            self.since += 1
+        return self.since >= self.patience
+
+
 class _Window:
     """The most recent ``w`` on-line results, to find the first sequence at which a windowed rule
     holds, exactly, even inside a chunk."""
@@ -81,6 +102,19 @@ class _Window:
         return int(ends[hit[0]] - 1 - n_old)
 
 
+def _passes_frozen(net: LSTM97, task, rng, window: int, batch: int, thr: float) -> bool:
+    """ABS(thr) on ``window`` fresh sequences with frozen weights, generated ``batch`` at a time
+    and abandoned at the first failure (an untrained net fails at once, so checks stay cheap)."""
+    left = window
+    while left:
+        n = min(batch, left)
+        m = net.evaluate(task.sample(rng, n), criterion="abs", threshold=thr, early_exit=True)
+        if len(m) < n or not m[:, M_CORRECT].all():
+            return False
+        left -= n
+    return True
+
+
 def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
         train_rng: np.random.Generator) -> dict:
     pr, tr = cfg["protocol"], cfg["train"]
@@ -95,6 +129,9 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
     result: dict = {"solved": False}
     st1_at = None
     abs_run = 0
+    plateau = _Plateau(tr["plateau_chunks"], tr["plateau_tol"]) if tr["sequential"] else None
+    if plateau is not None:
+        net.enable_cells(False)
 
     def test(n):
         return net.evaluate(task.sample(data_rng, n), criterion="abs", threshold=thr)
@@ -132,12 +169,13 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                 result.update(solved=True, sequences=seen + hit + 1, reason=why)
         seen += n
         curve.add(m, seen)
+        if plateau is not None and not net.cells_enabled and plateau.stalled(m, K):
+            net.enable_cells(True)
+            result["cells_added_at"] = seen
         if result["solved"]:
             break
         if rule == "abs" and pr["abs_mode"] == "frozen":
-            tm = net.evaluate(task.sample(data_rng, pr["window"]), criterion="abs", threshold=thr,
-                              early_exit=True)
-            if len(tm) == pr["window"] and tm[:, M_CORRECT].all():
+            if _passes_frozen(net, task, data_rng, pr["window"], chunk, thr):
                 result.update(solved=True, sequences=seen,
                               reason=f"ABS({thr}) held on {pr['window']} successive test sequences")
         elif rule == "st12":

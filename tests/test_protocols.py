@@ -1,0 +1,54 @@
+"""Stop rules: exact sequence counts of windowed rules, and every paper config runs end to end."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmrun.config import load
+from lstmrun.protocols.online import _Window
+from lstmrun.runner import run_trial
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER = sorted((ROOT / "configs" / "paper").glob("*.yaml"))
+
+
+def brute_first_hit(ok, err, w, rule):
+    for end in range(w, len(ok) + 1):
+        if rule(ok[end - w:end].sum(), err[end - w:end].sum()):
+            return end - 1
+    return None
+
+
+@pytest.mark.parametrize("w,chunk", [(1, 7), (5, 3), (20, 7), (20, 50), (64, 64)])
+def test_window_finds_the_first_sequence_exactly(w, chunk):
+    rng = np.random.default_rng(w * 100 + chunk)
+    for rep in range(20):
+        n = 400
+        ok = (rng.random(n) < 0.97).astype(float)
+        err = rng.random(n) * 0.02
+        rule = (lambda so, se: (so == w) & (se / w < 0.0105))
+        want = brute_first_hit(ok, err, w, rule)
+        win = _Window(w)
+        got = None
+        for a in range(0, n, chunk):
+            h = win.first_hit(ok[a:a + chunk], err[a:a + chunk], rule)
+            if h is not None:
+                got = a + h
+                break
+        assert got == want
+
+
+@pytest.mark.parametrize("path", PAPER, ids=[p.stem for p in PAPER])
+def test_every_paper_config_runs_a_tiny_trial(path):
+    cfg = load(path, ["protocol.budget=40", "protocol.check_every=20", "protocol.chunk=20",
+                      "protocol.window=10", "protocol.post_test=5", "protocol.test_size=5"])
+    if cfg["task"]["name"] == "embedded_reber":
+        cfg["task"].update(n_train=8, n_test=8)
+    for key in ("T", "q"):  # shorter sequences: this is a smoke test of the plumbing
+        if key in cfg["task"]:
+            cfg["task"][key] = min(cfg["task"][key], 50)
+    rec, w = run_trial(cfg, 0)
+    assert rec["sequences"] <= 40
+    assert rec["solved"] in (True, False) and rec["reason"]
+    assert np.isfinite(w["Wh"]).all() and np.isfinite(w["Wo"]).all()
