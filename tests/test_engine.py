@@ -406,3 +406,45 @@ def test_evaluate_does_not_change_weights():
     chunk = make_chunk(rng, 5, 7, 7)
     model.evaluate(chunk, criterion="legal")
     assert np.array_equal(model.Wh, Wh) and np.array_equal(model.Wo, Wo)
+
+
+# ---- specialised kernels (engine/codegen.py) ------------------------------------------------------
+
+def test_specialised_kernel_is_bit_identical_to_the_generic_one(monkeypatch):
+    """codegen substitutes the sizes as literals; the arithmetic must not change by one bit."""
+    from lstmrun.engine import codegen
+
+    rng = np.random.default_rng(11)
+    cases = [
+        (Arch(7, 7, 3, 2), True),
+        (Arch(2, 1, 2, 2, biases="all"), False),
+        (Arch(11, 11, 1, 1, output_gate=False, connectivity="B", biases="none",
+              g="logistic", h="identity"), True),
+    ]
+    for arch, onehot in cases:
+        chunk = _spec_chunk(rng, arch, onehot)
+        net = LSTM97.random(arch, Init(0.2), rng)
+        results = []
+        for flag in ("1", "0"):
+            monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
+            n = net.copy()
+            m = n.train(chunk, lr=0.5, update_per_step=True)
+            results.append((n.Wh, n.Wo, m))
+        monkeypatch.delenv("LSTMRUN_SPECIALIZE")
+        (a_h, a_o, a_m), (b_h, b_o, b_m) = results
+        assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
+        assert codegen.kernel(net.ip) is not codegen.lstm97.run_sequences
+
+
+def _spec_chunk(rng, arch, onehot, n=40):
+    from lstmrun.tasks.base import Chunk
+
+    lengths = rng.integers(3, 12, n)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    T = int(offsets[-1])
+    I, K = arch.n_in, arch.n_out
+    x_idx = rng.integers(0, I, T).astype(np.int32) if onehot else np.zeros(0, np.int32)
+    x_real = np.zeros((0, I)) if onehot else rng.uniform(-1, 1, (T, I))
+    targets = (rng.random((T, K)) < 0.5).astype(float)
+    return Chunk(offsets, x_idx, x_real, targets, np.ones(T, np.uint8), np.zeros(T, np.int64),
+                 onehot, I, K)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tasks.base import Chunk
-from . import lstm97
+from . import codegen, lstm97
 from .arch import SQUASH, Arch, Init, init_weights
 
 CRITERIA = {"legal": lstm97.CRIT_LEGAL, "abs": lstm97.CRIT_ABS, "none": lstm97.CRIT_NONE}
@@ -94,7 +94,7 @@ class LSTM97:
         metrics = np.empty((len(order), lstm97.N_METRICS))
         clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
         flags = step_flags(chunk)
-        n = lstm97.run_sequences(
+        n = codegen.kernel(ip)(
             self.Wh, self.Wo, self.hbias, ip, self.reset_act,
             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
             chunk.legal, clean, order, float(lr), bool(learn), bool(update_per_step),

@@ -1,0 +1,622 @@
+"""Fully recurrent nets (Williams & Zipser 1989) and their exact gradient rules: RTRL and BPTT.
+
+The gradient baselines of HS97 (Table 1 rows "RTRL"; Table 2 rows "RTRL" and "BPTT"; PROTOCOLS
+§2.3, §3.1) and the nets of random weight guessing (§10). Two jitted kernels,
+:func:`run_rtrl` and :func:`run_bptt`, share the interface of ``lstm97.run_sequences``: many
+sequences per call, no allocation inside the time loop, one-hot inputs as indices, the same five
+metrics columns, step flags and criteria.
+
+Layout. ``I`` inputs, ``N`` recurrent units, ``K`` output units, all logistic f(x)=1/(1+e^-x).
+Recurrent unit ``r`` reads ``z(t) = [x(t), 1, y(t-1)]`` (current input, bias unit, every recurrent
+unit's previous activation) through row ``r`` of ``Wh`` (N, I+1+N). Two readings of "output":
+
+- ``outputs="separate"`` (HS97 §5.2, the Table 2 net for Exp 2a): the ``N = n_hidden`` recurrent
+  units are hidden; the ``K`` output units are *not* recurrent and read
+  ``u(t) = [x(t), 1, y(t)]`` (current input, bias, the hidden units of the same step; the order
+  input -> hidden -> output of HS97 §5 intro, A2) through ``Wo`` (K, I+1+N). "Every layer
+  connected to all layers below". With ``n_in = n_out = p+1``, one self-recurrent hidden unit and
+  no biases this gives HS97's 36 / 144 / 10,404 weights for p = 4 / 10 / 100 (PROTOCOLS §1.3).
+- ``outputs="visible"`` (Williams & Zipser's net, as used by Smith & Zipser 1989 on the embedded
+  Reber grammar, HS97 Table 1): the output units are among the fully recurrent units. Units
+  ``0 .. K-1`` of ``Wh`` are the outputs, ``K .. K+n_hidden-1`` the hidden units; ``N = K +
+  n_hidden`` and ``Wo`` has no rows. The output at step t is the activation y_k(t) of that step
+  (it reads x(t) and y(t-1)). Without biases, 7 inputs and 7 outputs this gives exactly the
+  authors' estimates ~170 (3 hidden: 10 x 17) and ~494 (12 hidden: 19 x 26) weights.
+
+Forward pass, one step (W&Z eqs. 1-2; HS97 A.1 conventions):
+
+    net_r(t) = sum_m Wh[r, m] z_m(t),   y_r(t) = f(net_r(t)),   f' = y (1 - y)
+    y_k(t)   = f(sum_m Wo[k, m] u_m(t))                        (separate outputs)
+
+Error E = 1/2 sum_t sum_k (d_k(t) - y_k(t))^2 over the steps with FLAG_TRAIN (HS97 A15: ``lr``
+multiplies the gradient of 1/2 SSE). Error injected into recurrent unit r at step t:
+
+    g_r(t) = d_r(t) - y_r(t)                                  (visible, r < K; else 0)
+    g_r(t) = sum_k Wo[k, I+1+r] e_k(t),  e_k = f'_k (d_k - y_k) (separate)
+
+RTRL (Williams & Zipser 1989, eqs. 11-14), exact sensitivities p^r_a(t) = dy_r(t)/dw_a for every
+existing weight a = Wh[i, j], updated every step in O(N^2 * #Wh):
+
+    p^r_a(t) = f'_r(t) [ sum_l Wh[r, I+1+l] p^l_a(t-1) + delta_{r i} z_j(t) ],   p(t0-1) = 0
+    dWh[a]   = lr sum_r g_r(t) p^r_a(t);   dWo[k, m] = lr e_k(t) u_m(t)
+
+applied after every step (``update_per_step``: W&Z's real-time variant, the sensitivities then
+run on the changing weights) or summed over the sequence and applied at its end (the exact
+gradient of the sequence's 1/2 SSE, identical to BPTT; HS97 §5 intro).
+
+BPTT (Williams & Peng 1990 / Werbos), untruncated, over the whole sequence, weights changed once
+at the sequence end (``update_per_step`` is ignored):
+
+    delta_r(t) = f'_r(t) [ g_r(t) + sum_r' Wh[r', I+1+r] delta_r'(t+1) ],   delta(t1) = 0
+    dWh[r, m]  = lr sum_t delta_r(t) z_m(t);   dWo[k, m] = lr sum_t e_k(t) u_m(t)
+
+Activations are reset to ``reset_act`` (HS97: 0) at every sequence start. Weights that are not
+connections (mask 0) are zero and stay zero: their sensitivities are never seeded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from ..tasks.base import Chunk
+from .lstm97 import (CRIT_ABS, CRIT_LEGAL, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT,
+                     M_SSE, M_SUMABS, N_METRICS)
+from .model import CRITERIA, step_flags
+
+OUTPUT_MODES = ("separate", "visible")
+RULES = ("rtrl", "bptt")
+
+# ip (integer parameters) layout
+IP_NIN, IP_NOUT, IP_N, IP_VISIBLE, IP_ONEHOT = range(5)
+
+
+@dataclass(frozen=True)
+class FRNNArch:
+    """A fully recurrent net (see the module docstring for the two ``outputs`` readings).
+
+    ``hidden_self_only``: a hidden unit reads only its own previous activation among the hidden
+    units (HS97's Exp 2a net has one self-recurrent hidden unit, where both readings coincide). In
+    the visible net it also still reads the output units (random guessing's architecture A2,
+    PROTOCOLS §10: "each hidden unit sees the input, the output and itself").
+    ``hidden_self``: hidden self-connections exist (False: A2 "without hidden self-connections").
+    ``output_self``: in the visible net, an output unit reads its own previous activation (A2: the
+    output "sees all other units", i.e. False).
+    ``outputs_from_inputs``: output units read the current input.
+    """
+
+    n_in: int
+    n_out: int
+    n_hidden: int
+    outputs: str = "separate"
+    hidden_bias: bool = False
+    output_bias: bool = False
+    hidden_self_only: bool = False
+    outputs_from_inputs: bool = True
+    hidden_self: bool = True
+    output_self: bool = True
+
+    def __post_init__(self):
+        if self.n_in < 1 or self.n_out < 1 or self.n_hidden < 0:
+            raise ValueError("need n_in >= 1, n_out >= 1, n_hidden >= 0")
+        if self.outputs not in OUTPUT_MODES:
+            raise ValueError(f"outputs must be one of {OUTPUT_MODES}")
+        if self.outputs == "separate" and self.n_hidden < 1:
+            raise ValueError("a net with separate outputs needs at least one hidden unit")
+
+    @property
+    def n_rec(self) -> int:
+        """Number of recurrent units (rows of ``Wh``)."""
+        return self.n_hidden + (self.n_out if self.outputs == "visible" else 0)
+
+    @property
+    def hidden0(self) -> int:
+        """Index of the first hidden unit among the recurrent units."""
+        return self.n_out if self.outputs == "visible" else 0
+
+    def masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """0/1 connection masks ``(Mh, Mo)`` shaped like ``Wh`` (N, I+1+N) and ``Wo``
+        (K, I+1+N), or (0, I+1+N) for the visible net."""
+        I, K, N, h0 = self.n_in, self.n_out, self.n_rec, self.hidden0
+        zr = I + 1
+        Mh = np.zeros((N, I + 1 + N))
+        for r in range(N):
+            is_out = r < h0
+            if is_out:
+                Mh[r, :I] = 1.0 if self.outputs_from_inputs else 0.0
+                Mh[r, I] = 1.0 if self.output_bias else 0.0
+                Mh[r, zr:] = 1.0
+                if not self.output_self:
+                    Mh[r, zr + r] = 0.0
+            else:
+                Mh[r, :I] = 1.0
+                Mh[r, I] = 1.0 if self.hidden_bias else 0.0
+                if self.hidden_self_only:
+                    Mh[r, zr:zr + h0] = 1.0          # the visible outputs (none if separate)
+                    Mh[r, zr + r] = 1.0
+                else:
+                    Mh[r, zr:] = 1.0
+                if not self.hidden_self:
+                    Mh[r, zr + r] = 0.0
+        if self.outputs == "visible":
+            Mo = np.zeros((0, I + 1 + N))
+        else:
+            Mo = np.zeros((K, I + 1 + N))
+            Mo[:, :I] = 1.0 if self.outputs_from_inputs else 0.0
+            Mo[:, I] = 1.0 if self.output_bias else 0.0
+            Mo[:, zr:] = 1.0
+        return Mh, Mo
+
+    def n_weights(self) -> int:
+        Mh, Mo = self.masks()
+        return int(Mh.sum() + Mo.sum())
+
+    def describe(self) -> str:
+        return (f"fully recurrent net ({self.outputs} outputs): {self.n_in} inputs, "
+                f"{self.n_hidden} hidden, {self.n_out} outputs"
+                f"{', hidden self-recurrence only' if self.hidden_self_only else ''}"
+                f"{', hidden bias' if self.hidden_bias else ''}"
+                f"{', output bias' if self.output_bias else ''}; {self.n_weights()} weights")
+
+
+def active_list(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns (int64, row-major) of the ones of ``M`` and each row's start in that list
+    (``rs``, length rows+1)."""
+    rows, cols = np.nonzero(M)
+    rs = np.searchsorted(rows, np.arange(M.shape[0] + 1)).astype(np.int64)
+    return rows.astype(np.int64), cols.astype(np.int64), rs
+
+
+# --------------------------------------------------------------------------------------------
+# shared step helpers (also used by the Elman kernel)
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(cache=True)
+def judge_step(yo, clean_row, lg, K, crit, thr, stats):
+    """Statistics and criterion of one judged step (as ``lstm97.run_sequences``).
+
+    stats f64 (3,): [sse, sumabs, maxabs], updated in place. Returns False when the step fails
+    the criterion: "abs": some |clean target - output| >= thr; "legal": some legal output (bit k
+    of ``lg``) is not strictly above every illegal one."""
+    ok = True
+    for k in range(K):
+        d = clean_row[k] - yo[k]
+        ad = abs(d)
+        stats[0] += d * d
+        stats[1] += ad
+        if ad > stats[2]:
+            stats[2] = ad
+        if crit == CRIT_ABS and not ad < thr:
+            ok = False
+    if crit == CRIT_LEGAL:
+        lo = np.inf
+        hi = -np.inf
+        for k in range(K):
+            if (lg >> k) & 1:
+                if yo[k] < lo:
+                    lo = yo[k]
+            elif yo[k] > hi:
+                hi = yo[k]
+        if not lo > hi:
+            ok = False
+    return ok
+
+
+@njit(cache=True)
+def _load_z(z, x_idx, x_real, t, I, onehot, prev_xi):
+    """Put x(t) into z[0:I] (one-hot: clear the previous index, set the current one; O(1)).
+    Returns the current one-hot index (0 for real inputs)."""
+    if onehot:
+        xi = x_idx[t]
+        z[prev_xi] = 0.0
+        z[xi] = 1.0
+        return xi
+    for i in range(I):
+        z[i] = x_real[t, i]
+    return 0
+
+
+@njit(cache=True)
+def _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi):
+    """One step: recurrent units from z = [x(t), 1, y(t-1)], then (separate) the output units
+    from u = [x(t), 1, y(t)]. Fills ycur, dy (= f'), yo, dyo."""
+    NZ = I + 1 + N
+    zb = I
+    zr = I + 1
+    m0 = zb if onehot else 0
+    for r in range(N):
+        acc = Wh[r, xi] if onehot else 0.0
+        for m in range(m0, NZ):
+            acc += Wh[r, m] * z[m]
+        y = logistic(acc)
+        ycur[r] = y
+        dy[r] = y * (1.0 - y)
+    if visible:
+        for k in range(K):
+            yo[k] = ycur[k]
+            dyo[k] = dy[k]
+    else:
+        for m in range(zr):
+            u[m] = z[m]
+        for r in range(N):
+            u[zr + r] = ycur[r]
+        for k in range(K):
+            acc = Wo[k, xi] if onehot else 0.0
+            for m in range(m0, NZ):
+                acc += Wo[k, m] * u[m]
+            y = logistic(acc)
+            yo[k] = y
+            dyo[k] = y * (1.0 - y)
+
+
+@njit(cache=True)
+def _error_signals(Wo, targets, t, yo, dyo, ek, g, I, N, K, visible):
+    """e_k = f'_k (d_k - y_k) (separate outputs) and the error g_r injected into each recurrent
+    unit (module docstring)."""
+    zr = I + 1
+    if visible:
+        for r in range(N):
+            g[r] = 0.0
+        for k in range(K):
+            g[k] = targets[t, k] - yo[k]
+            ek[k] = dyo[k] * g[k]
+    else:
+        for k in range(K):
+            ek[k] = dyo[k] * (targets[t, k] - yo[k])
+        for r in range(N):
+            acc = 0.0
+            for k in range(K):
+                acc += Wo[k, zr + r] * ek[k]
+            g[r] = acc
+
+
+@njit(cache=True)
+def _finish_metrics(metrics, oi, stats, ok, ntgt):
+    metrics[oi, M_SSE] = stats[0]
+    metrics[oi, M_MAXABS] = stats[2]
+    metrics[oi, M_CORRECT] = 1.0 if ok else 0.0
+    metrics[oi, M_NTGT] = ntgt
+    metrics[oi, M_SUMABS] = stats[1]
+
+
+# --------------------------------------------------------------------------------------------
+# RTRL
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def run_rtrl(Wh, Wo, ha_row, ha_col, ha_rs, oa_row, oa_col, ip, reset_act, x_idx, x_real,
+             offsets, targets, step_flags, legal, clean_targets, order, lr, learn,
+             update_per_step, crit, thr, early_exit, metrics):
+    """Run sequences ``order[0], order[1], ...``; learn on-line with exact RTRL if ``learn``.
+
+    Wh (N, I+1+N), Wo (K or 0, I+1+N) f64: weights, changed in place when learning.
+    ha_row/ha_col int64 (A,): the existing weights of Wh (row-major; ``ha_rs`` (N+1,) gives
+    each row's range); oa_row/oa_col: those of Wo. Only these weights carry sensitivities and
+    change. ip int64 (5,): n_in, n_out, N recurrent units, visible outputs, onehot.
+    The data arguments, ``lr``, the criterion and ``metrics`` are as in
+    ``lstm97.run_sequences``. Returns how many sequences were processed.
+    """
+    I = ip[IP_NIN]
+    K = ip[IP_NOUT]
+    N = ip[IP_N]
+    visible = ip[IP_VISIBLE] != 0
+    onehot = ip[IP_ONEHOT] != 0
+    NZ = I + 1 + N
+    zr = I + 1
+    A = ha_row.shape[0]
+    B = oa_row.shape[0]
+
+    z = np.zeros(NZ)
+    z[I] = 1.0
+    u = np.zeros(NZ)
+    ycur = np.empty(N)
+    dy = np.empty(N)
+    yo = np.empty(K)
+    dyo = np.empty(K)
+    ek = np.zeros(K)
+    g = np.zeros(N)
+    P = np.zeros((N, A))      # p^r_a = dy_r / dWh[a]
+    P2 = np.zeros((N, A))
+    dWh = np.zeros(A)         # summed changes (per-sequence mode)
+    dWo = np.zeros(B)
+    stats = np.zeros(3)
+
+    n_done = 0
+    for oi in range(order.shape[0]):
+        q = order[oi]
+        t0 = offsets[q]
+        t1 = offsets[q + 1]
+        for r in range(N):
+            z[zr + r] = reset_act
+        if learn:
+            P[:, :] = 0.0
+            if not update_per_step:
+                dWh[:] = 0.0
+                dWo[:] = 0.0
+        stats[:] = 0.0
+        ntgt = 0
+        ok = True
+        xi = 0
+        for t in range(t0, t1):
+            xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
+            _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi)
+            if learn:
+                # ---- sensitivities p(t) from p(t-1) and the weights before this step's change
+                for r in range(N):
+                    for a in range(A):
+                        P2[r, a] = 0.0
+                    for l in range(N):
+                        w = Wh[r, zr + l]
+                        if w != 0.0:
+                            for a in range(A):
+                                P2[r, a] += w * P[l, a]
+                    # delta_{r i} z_j: the weights of row r
+                    for a in range(ha_rs[r], ha_rs[r + 1]):
+                        P2[r, a] += z[ha_col[a]]
+                    d = dy[r]
+                    for a in range(A):
+                        P2[r, a] *= d
+                P, P2 = P2, P
+            fl = step_flags[t]
+            if fl & FLAG_JUDGE:
+                ntgt += 1
+                if not judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats):
+                    ok = False
+            if learn and (fl & FLAG_TRAIN):
+                _error_signals(Wo, targets, t, yo, dyo, ek, g, I, N, K, visible)
+                for a in range(A):
+                    acc = 0.0
+                    for r in range(N):
+                        acc += g[r] * P[r, a]
+                    if update_per_step:
+                        Wh[ha_row[a], ha_col[a]] += lr * acc
+                    else:
+                        dWh[a] += lr * acc
+                for b in range(B):
+                    k = oa_row[b]
+                    v = lr * ek[k] * u[oa_col[b]]
+                    if update_per_step:
+                        Wo[k, oa_col[b]] += v
+                    else:
+                        dWo[b] += v
+            for r in range(N):
+                z[zr + r] = ycur[r]
+        if onehot:
+            z[xi] = 0.0
+        if learn and not update_per_step:
+            for a in range(A):
+                Wh[ha_row[a], ha_col[a]] += dWh[a]
+            for b in range(B):
+                Wo[oa_row[b], oa_col[b]] += dWo[b]
+        _finish_metrics(metrics, oi, stats, ok, ntgt)
+        n_done += 1
+        if early_exit and not ok:
+            break
+    return n_done
+
+
+# --------------------------------------------------------------------------------------------
+# BPTT
+# --------------------------------------------------------------------------------------------
+@njit(cache=True, error_model="numpy")
+def run_bptt(Wh, Wo, ha_row, ha_col, oa_row, oa_col, ip, reset_act, x_idx, x_real, offsets,
+             targets, step_flags, legal, clean_targets, order, lr, learn, crit, thr,
+             early_exit, metrics):
+    """Like :func:`run_rtrl`, learning with full back-propagation through time: the forward pass
+    stores y(t), f'(t), the injected errors g(t) and e(t) of the whole sequence; the backward
+    pass runs from its last step to its first; the summed change is applied at its end."""
+    I = ip[IP_NIN]
+    K = ip[IP_NOUT]
+    N = ip[IP_N]
+    visible = ip[IP_VISIBLE] != 0
+    onehot = ip[IP_ONEHOT] != 0
+    NZ = I + 1 + N
+    zr = I + 1
+    A = ha_row.shape[0]
+    B = oa_row.shape[0]
+
+    Lmax = 1
+    for oi in range(order.shape[0]):
+        q = order[oi]
+        L = offsets[q + 1] - offsets[q]
+        if L > Lmax:
+            Lmax = L
+    z = np.zeros(NZ)
+    z[I] = 1.0
+    u = np.zeros(NZ)
+    ycur = np.empty(N)
+    dy = np.empty(N)
+    yo = np.empty(K)
+    dyo = np.empty(K)
+    ek = np.zeros(K)
+    g = np.zeros(N)
+    Y = np.zeros((Lmax + 1, N))   # Y[s] = y(t0 + s - 1): the recurrent part of z at step s
+    DY = np.zeros((Lmax, N))
+    G = np.zeros((Lmax, N))
+    EK = np.zeros((Lmax, K))
+    dnext = np.zeros(N)
+    dcur = np.zeros(N)
+    dWh = np.zeros(A)
+    dWo = np.zeros(B)
+    stats = np.zeros(3)
+
+    n_done = 0
+    for oi in range(order.shape[0]):
+        q = order[oi]
+        t0 = offsets[q]
+        t1 = offsets[q + 1]
+        for r in range(N):
+            z[zr + r] = reset_act
+            Y[0, r] = reset_act
+        stats[:] = 0.0
+        ntgt = 0
+        ok = True
+        xi = 0
+        for t in range(t0, t1):
+            s = t - t0
+            xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
+            _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi)
+            fl = step_flags[t]
+            if fl & FLAG_JUDGE:
+                ntgt += 1
+                if not judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats):
+                    ok = False
+            if learn:
+                if fl & FLAG_TRAIN:
+                    _error_signals(Wo, targets, t, yo, dyo, ek, g, I, N, K, visible)
+                    for r in range(N):
+                        G[s, r] = g[r]
+                    for k in range(K):
+                        EK[s, k] = ek[k]
+                else:
+                    for r in range(N):
+                        G[s, r] = 0.0
+                    for k in range(K):
+                        EK[s, k] = 0.0
+                for r in range(N):
+                    DY[s, r] = dy[r]
+                    Y[s + 1, r] = ycur[r]
+            for r in range(N):
+                z[zr + r] = ycur[r]
+        if onehot:
+            z[xi] = 0.0
+
+        if learn:
+            dWh[:] = 0.0
+            dWo[:] = 0.0
+            dnext[:] = 0.0
+            for t in range(t1 - 1, t0 - 1, -1):
+                s = t - t0
+                # delta(t) = f'(t) [g(t) + W_rec^T delta(t+1)]
+                for r in range(N):
+                    acc = G[s, r]
+                    for r2 in range(N):
+                        acc += Wh[r2, zr + r] * dnext[r2]
+                    dcur[r] = DY[s, r] * acc
+                # z(t) = [x(t), 1, Y[s]]; u(t) = [x(t), 1, Y[s+1]]
+                xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
+                for r in range(N):
+                    z[zr + r] = Y[s, r]
+                for a in range(A):
+                    dWh[a] += dcur[ha_row[a]] * z[ha_col[a]]
+                if B > 0:
+                    for r in range(N):
+                        z[zr + r] = Y[s + 1, r]
+                    for b in range(B):
+                        dWo[b] += EK[s, oa_row[b]] * z[oa_col[b]]
+                for r in range(N):
+                    dnext[r] = dcur[r]
+            if onehot:
+                z[xi] = 0.0
+            for a in range(A):
+                Wh[ha_row[a], ha_col[a]] += lr * dWh[a]
+            for b in range(B):
+                Wo[oa_row[b], oa_col[b]] += lr * dWo[b]
+        _finish_metrics(metrics, oi, stats, ok, ntgt)
+        n_done += 1
+        if early_exit and not ok:
+            break
+    return n_done
+
+
+# --------------------------------------------------------------------------------------------
+# the model
+# --------------------------------------------------------------------------------------------
+class FRNN:
+    """A fully recurrent net with weights ``Wh``/``Wo`` learning by ``rule`` ("rtrl" or "bptt").
+
+    Same Python interface as :class:`lstmrun.engine.model.LSTM97`. With ``rule="bptt"`` the
+    weights change once per sequence whatever ``update_per_step`` says."""
+
+    def __init__(self, arch: FRNNArch, Wh: np.ndarray, Wo: np.ndarray | None, rule: str = "rtrl",
+                 reset_act: float = 0.0):
+        if rule not in RULES:
+            raise ValueError(f"rule must be one of {RULES}")
+        Mh, Mo = arch.masks()
+        if Wo is None:        # the visible net has no separate output weights
+            Wo = np.zeros(Mo.shape)
+        if Wh.shape != Mh.shape or Wo.shape != Mo.shape:
+            raise ValueError(f"weight shapes {Wh.shape}, {Wo.shape} do not fit the architecture "
+                             f"({Mh.shape}, {Mo.shape})")
+        self.arch = arch
+        self.rule = rule
+        self.Wh = np.ascontiguousarray(Wh * Mh, dtype=np.float64)
+        self.Wo = np.ascontiguousarray(Wo * Mo, dtype=np.float64)
+        self.Mh, self.Mo = Mh, Mo
+        self.reset_act = float(reset_act)
+        self._ha = active_list(Mh)
+        self._oa = active_list(Mo)
+        self.ip = np.array([arch.n_in, arch.n_out, arch.n_rec, int(arch.outputs == "visible"), 0],
+                           dtype=np.int64)
+
+    @classmethod
+    def random(cls, arch: FRNNArch, init_scale: float, rng: np.random.Generator,
+               rule: str = "rtrl", reset_act: float = 0.0) -> "FRNN":
+        """Every connection U[-init_scale, init_scale] (HS97: 0.2 for Exps 1 and 2)."""
+        Mh, Mo = arch.masks()
+        Wh = rng.uniform(-init_scale, init_scale, size=Mh.shape) * Mh
+        Wo = rng.uniform(-init_scale, init_scale, size=Mo.shape) * Mo
+        return cls(arch, Wh, Wo, rule=rule, reset_act=reset_act)
+
+    def copy(self) -> "FRNN":
+        return FRNN(self.arch, self.Wh.copy(), self.Wo.copy(), self.rule, self.reset_act)
+
+    def n_weights(self) -> int:
+        return int(self.Mh.sum() + self.Mo.sum())
+
+    def _check(self, chunk: Chunk):
+        if chunk.n_in != self.arch.n_in or chunk.n_out != self.arch.n_out:
+            raise ValueError(f"task has {chunk.n_in} inputs / {chunk.n_out} outputs, the network "
+                             f"{self.arch.n_in} / {self.arch.n_out}")
+
+    def run(self, chunk: Chunk, order: np.ndarray | None = None, *, learn: bool = False,
+            lr: float = 0.0, update_per_step: bool = True, criterion: str = "none",
+            threshold: float = 0.0, early_exit: bool = False) -> np.ndarray:
+        """Run ``chunk`` (sequences in ``order``; default all in turn). Returns the metrics rows of
+        the sequences processed (columns: ``lstm97.M_*``)."""
+        self._check(chunk)
+        if order is None:
+            order = np.arange(chunk.n, dtype=np.int64)
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        ip = self.ip.copy()
+        ip[IP_ONEHOT] = int(chunk.onehot)
+        metrics = np.empty((len(order), N_METRICS))
+        clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
+        flags = step_flags(chunk)
+        hr, hc, hrs = self._ha
+        orow, ocol, _ = self._oa
+        if self.rule == "rtrl":
+            n = run_rtrl(self.Wh, self.Wo, hr, hc, hrs, orow, ocol, ip, self.reset_act,
+                         chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
+                         chunk.legal, clean, order, float(lr), bool(learn),
+                         bool(update_per_step), CRITERIA[criterion], float(threshold),
+                         bool(early_exit), metrics)
+        else:
+            n = run_bptt(self.Wh, self.Wo, hr, hc, orow, ocol, ip, self.reset_act,
+                         chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
+                         chunk.legal, clean, order, float(lr), bool(learn),
+                         CRITERIA[criterion], float(threshold), bool(early_exit), metrics)
+        return metrics[:n]
+
+    def train(self, chunk: Chunk, order=None, *, lr: float, update_per_step: bool = True,
+              criterion: str = "none", threshold: float = 0.0) -> np.ndarray:
+        return self.run(chunk, order, learn=True, lr=lr, update_per_step=update_per_step,
+                        criterion=criterion, threshold=threshold)
+
+    def evaluate(self, chunk: Chunk, order=None, *, criterion: str, threshold: float = 0.0,
+                 early_exit: bool = False) -> np.ndarray:
+        return self.run(chunk, order, learn=False, criterion=criterion, threshold=threshold,
+                        early_exit=early_exit)
+
+    def all_correct(self, chunk: Chunk, *, criterion: str, threshold: float = 0.0) -> bool:
+        """True when every sequence meets the criterion (stops at the first that does not)."""
+        m = self.evaluate(chunk, criterion=criterion, threshold=threshold, early_exit=True)
+        return len(m) == chunk.n and bool(m[:, M_CORRECT].all())
+
+    def save(self, path) -> None:
+        np.savez(path, Wh=self.Wh, Wo=self.Wo, Mh=self.Mh, Mo=self.Mo, rule=self.rule)
