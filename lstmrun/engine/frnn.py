@@ -242,8 +242,10 @@ def _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi)
             yo[k] = ycur[k]
             dyo[k] = dy[k]
     else:
-        for m in range(zr):
-            u[m] = z[m]
+        u[zb] = 1.0
+        if not onehot:            # one-hot: the input column is used directly (Wo[k, xi])
+            for m in range(I):
+                u[m] = z[m]
         for r in range(N):
             u[zr + r] = ycur[r]
         for k in range(K):
@@ -289,15 +291,15 @@ def _finish_metrics(metrics, oi, stats, ok, ntgt):
 # RTRL
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def run_rtrl(Wh, Wo, ha_row, ha_col, ha_rs, oa_row, oa_col, ip, reset_act, x_idx, x_real,
+def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
              offsets, targets, step_flags, legal, clean_targets, order, lr, learn,
              update_per_step, crit, thr, early_exit, metrics):
     """Run sequences ``order[0], order[1], ...``; learn on-line with exact RTRL if ``learn``.
 
     Wh (N, I+1+N), Wo (K or 0, I+1+N) f64: weights, changed in place when learning.
     ha_row/ha_col int64 (A,): the existing weights of Wh (row-major; ``ha_rs`` (N+1,) gives
-    each row's range); oa_row/oa_col: those of Wo. Only these weights carry sensitivities and
-    change. ip int64 (5,): n_in, n_out, N recurrent units, visible outputs, onehot.
+    each row's range): only these carry sensitivities and change. Mo: the 0/1 mask of Wo
+    (changes are multiplied by it). ip int64 (5,): n_in, n_out, N recurrent units, visible outputs, onehot.
     The data arguments, ``lr``, the criterion and ``metrics`` are as in
     ``lstm97.run_sequences``. Returns how many sequences were processed.
     """
@@ -308,8 +310,9 @@ def run_rtrl(Wh, Wo, ha_row, ha_col, ha_rs, oa_row, oa_col, ip, reset_act, x_idx
     onehot = ip[IP_ONEHOT] != 0
     NZ = I + 1 + N
     zr = I + 1
+    m0 = I if onehot else 0
     A = ha_row.shape[0]
-    B = oa_row.shape[0]
+    KO = Wo.shape[0]          # separate output units (0 in the visible net)
 
     z = np.zeros(NZ)
     z[I] = 1.0
@@ -323,7 +326,7 @@ def run_rtrl(Wh, Wo, ha_row, ha_col, ha_rs, oa_row, oa_col, ip, reset_act, x_idx
     P = np.zeros((N, A))      # p^r_a = dy_r / dWh[a]
     P2 = np.zeros((N, A))
     dWh = np.zeros(A)         # summed changes (per-sequence mode)
-    dWo = np.zeros(B)
+    dWo = np.zeros((KO, NZ))
     stats = np.zeros(3)
 
     n_done = 0
@@ -377,13 +380,13 @@ def run_rtrl(Wh, Wo, ha_row, ha_col, ha_rs, oa_row, oa_col, ip, reset_act, x_idx
                         Wh[ha_row[a], ha_col[a]] += lr * acc
                     else:
                         dWh[a] += lr * acc
-                for b in range(B):
-                    k = oa_row[b]
-                    v = lr * ek[k] * u[oa_col[b]]
-                    if update_per_step:
-                        Wo[k, oa_col[b]] += v
-                    else:
-                        dWo[b] += v
+                To = Wo if update_per_step else dWo
+                for k in range(KO):
+                    gk = lr * ek[k]
+                    if onehot:
+                        To[k, xi] += gk * Mo[k, xi]
+                    for m in range(m0, NZ):
+                        To[k, m] += gk * u[m] * Mo[k, m]
             for r in range(N):
                 z[zr + r] = ycur[r]
         if onehot:
@@ -391,8 +394,9 @@ def run_rtrl(Wh, Wo, ha_row, ha_col, ha_rs, oa_row, oa_col, ip, reset_act, x_idx
         if learn and not update_per_step:
             for a in range(A):
                 Wh[ha_row[a], ha_col[a]] += dWh[a]
-            for b in range(B):
-                Wo[oa_row[b], oa_col[b]] += dWo[b]
+            for k in range(KO):
+                for m in range(NZ):
+                    Wo[k, m] += dWo[k, m]
         _finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
@@ -404,7 +408,7 @@ def run_rtrl(Wh, Wo, ha_row, ha_col, ha_rs, oa_row, oa_col, ip, reset_act, x_idx
 # BPTT
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def run_bptt(Wh, Wo, ha_row, ha_col, oa_row, oa_col, ip, reset_act, x_idx, x_real, offsets,
+def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
              targets, step_flags, legal, clean_targets, order, lr, learn, crit, thr,
              early_exit, metrics):
     """Like :func:`run_rtrl`, learning with full back-propagation through time: the forward pass
@@ -417,8 +421,9 @@ def run_bptt(Wh, Wo, ha_row, ha_col, oa_row, oa_col, ip, reset_act, x_idx, x_rea
     onehot = ip[IP_ONEHOT] != 0
     NZ = I + 1 + N
     zr = I + 1
+    m0 = I if onehot else 0
     A = ha_row.shape[0]
-    B = oa_row.shape[0]
+    KO = Wo.shape[0]
 
     Lmax = 1
     for oi in range(order.shape[0]):
@@ -442,7 +447,7 @@ def run_bptt(Wh, Wo, ha_row, ha_col, oa_row, oa_col, ip, reset_act, x_idx, x_rea
     dnext = np.zeros(N)
     dcur = np.zeros(N)
     dWh = np.zeros(A)
-    dWo = np.zeros(B)
+    dWo = np.zeros((KO, NZ))
     stats = np.zeros(3)
 
     n_done = 0
@@ -504,19 +509,25 @@ def run_bptt(Wh, Wo, ha_row, ha_col, oa_row, oa_col, ip, reset_act, x_idx, x_rea
                     z[zr + r] = Y[s, r]
                 for a in range(A):
                     dWh[a] += dcur[ha_row[a]] * z[ha_col[a]]
-                if B > 0:
+                if KO > 0:
                     for r in range(N):
                         z[zr + r] = Y[s + 1, r]
-                    for b in range(B):
-                        dWo[b] += EK[s, oa_row[b]] * z[oa_col[b]]
+                    for k in range(KO):
+                        e = EK[s, k]
+                        if e != 0.0:
+                            if onehot:
+                                dWo[k, xi] += e * Mo[k, xi]
+                            for m in range(m0, NZ):
+                                dWo[k, m] += e * z[m] * Mo[k, m]
                 for r in range(N):
                     dnext[r] = dcur[r]
             if onehot:
                 z[xi] = 0.0
             for a in range(A):
                 Wh[ha_row[a], ha_col[a]] += lr * dWh[a]
-            for b in range(B):
-                Wo[oa_row[b], oa_col[b]] += lr * dWo[b]
+            for k in range(KO):
+                for m in range(NZ):
+                    Wo[k, m] += lr * dWo[k, m]
         _finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
@@ -550,7 +561,6 @@ class FRNN:
         self.Mh, self.Mo = Mh, Mo
         self.reset_act = float(reset_act)
         self._ha = active_list(Mh)
-        self._oa = active_list(Mo)
         self.ip = np.array([arch.n_in, arch.n_out, arch.n_rec, int(arch.outputs == "visible"), 0],
                            dtype=np.int64)
 
@@ -589,15 +599,14 @@ class FRNN:
         clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
         flags = step_flags(chunk)
         hr, hc, hrs = self._ha
-        orow, ocol, _ = self._oa
         if self.rule == "rtrl":
-            n = run_rtrl(self.Wh, self.Wo, hr, hc, hrs, orow, ocol, ip, self.reset_act,
+            n = run_rtrl(self.Wh, self.Wo, self.Mo, hr, hc, hrs, ip, self.reset_act,
                          chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
                          chunk.legal, clean, order, float(lr), bool(learn),
                          bool(update_per_step), CRITERIA[criterion], float(threshold),
                          bool(early_exit), metrics)
         else:
-            n = run_bptt(self.Wh, self.Wo, hr, hc, orow, ocol, ip, self.reset_act,
+            n = run_bptt(self.Wh, self.Wo, self.Mo, hr, hc, ip, self.reset_act,
                          chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
                          chunk.legal, clean, order, float(lr), bool(learn),
                          CRITERIA[criterion], float(threshold), bool(early_exit), metrics)

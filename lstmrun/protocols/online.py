@@ -140,8 +140,9 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
         else pr["chunk"]
     while seen < budget and not result["solved"]:
         n = min(chunk, budget - seen)
-        m = net.train(task.sample(train_rng, n), lr=tr["lr"], update_per_step=per_step,
-                      criterion="abs", threshold=thr)
+        data = task.sample(train_rng, n)
+        before = (net.Wh.copy(), net.Wo.copy())
+        m = net.train(data, lr=tr["lr"], update_per_step=per_step, criterion="abs", threshold=thr)
         if not (np.isfinite(net.Wh).all() and np.isfinite(net.Wo).all()):
             seen += n
             result["reason"] = "weights diverged (non-finite)"
@@ -154,6 +155,10 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                     result.update(solved=True, sequences=seen + i + 1 - pr["window"],
                                   reason=f"ABS({thr}) held for {pr['window']} successive on-line "
                                          "sequences (count at the run's start)")
+                    net.Wh[...], net.Wo[...] = before
+                    m = net.train(data, np.arange(i + 1), lr=tr["lr"], update_per_step=per_step,
+                                  criterion="abs", threshold=thr)
+                    n = i + 1
                     break
         elif rule in ("st3", "nseq"):
             err = _seq_error(m, K, pr["error_kind"])
@@ -167,6 +172,12 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                 why = f"fewer than {nseq} of the last {w} sequences with |error| > {thr}"
             if hit is not None:
                 result.update(solved=True, sequences=seen + hit + 1, reason=why)
+                # the net to keep and post-test is the one right after sequence `hit`, not the
+                # one at the chunk's end: replay the chunk's first hit+1 sequences
+                net.Wh[...], net.Wo[...] = before
+                m = net.train(data, np.arange(hit + 1), lr=tr["lr"], update_per_step=per_step,
+                              criterion="abs", threshold=thr)
+                n = hit + 1
         seen += n
         curve.add(m, seen)
         if plateau is not None and not net.cells_enabled and plateau.stalled(m, K):
