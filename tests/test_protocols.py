@@ -52,3 +52,42 @@ def test_every_paper_config_runs_a_tiny_trial(path):
     assert rec["sequences"] <= 40
     assert rec["solved"] in (True, False) and rec["reason"]
     assert np.isfinite(w["Wh"]).all() and np.isfinite(w["Wo"]).all()
+
+
+def test_cells_off_is_the_input_output_net_and_cells_do_not_learn():
+    """Sequential construction, phase 1 (HS97 §4 remedy 1): without cells the outputs see only
+    the inputs, and the cells' and gates' weights stay as they are."""
+    from lstmrun.engine import LSTM97
+    from lstmrun.tasks.registry import build_task, validate_task
+
+    cfg = load(ROOT / "configs/paper/exp2a_p100.yaml", ["task.p=10"])
+    task = build_task(cfg["task"])
+    from lstmrun.runner import make_arch, make_init
+
+    rng = np.random.default_rng(0)
+    net = LSTM97.random(make_arch(cfg, task), make_init(cfg), rng)
+    net.enable_cells(False)
+    chunk = task.sample(rng, 20)
+    wh0 = net.Wh.copy()
+    other = net.copy()
+    other.Wh[:] = rng.uniform(-1, 1, other.Wh.shape)  # different cell/gate weights
+    m1 = net.evaluate(chunk, criterion="abs", threshold=0.25)
+    m2 = other.evaluate(chunk, criterion="abs", threshold=0.25)
+    assert np.array_equal(m1, m2)
+    net.train(chunk, lr=1.0, update_per_step=False)
+    assert np.array_equal(net.Wh, wh0)
+    net.enable_cells(True)
+    net.train(chunk, lr=1.0, update_per_step=False)
+    assert not np.array_equal(net.Wh, wh0)
+    assert validate_task({"name": "exp2a", "p": 10})["p"] == 10
+
+
+def test_legal_targets_are_multi_hot():
+    from lstmrun.tasks.registry import build_task, validate_task
+
+    task = build_task(validate_task({"name": "embedded_reber", "targets": "legal",
+                                     "target_on": 0.9, "target_off": 0.1}))
+    c = task.sample(np.random.default_rng(3), 10)
+    bits = (c.legal[:, None] >> np.arange(7)) & 1
+    assert np.array_equal(c.targets, np.where(bits == 1, 0.9, 0.1))
+    assert (bits.sum(1) >= 1).all()
