@@ -53,10 +53,16 @@ SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values a
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder "
               "(default: results/<experiment>/<timestamp>-<id>/).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--resume", type=click.Path(file_okay=False, exists=True), metavar="RUN_DIR",
+              help="Continue an interrupted run: skip its finished trials, run the rest "
+                   "(the config and options must resolve to the run's config).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder (and errors).")
-def train(config, trials, jobs, seed, out, sets, quiet):
-    """Train CONFIG's trials and write results; prints ours beside the paper's numbers."""
-    from .runner import RunWriter, default_out, execute
+def train(config, trials, jobs, seed, out, sets, quiet, resume):
+    """Train CONFIG's trials and write results; prints ours beside the paper's numbers.
+
+    Ctrl-C stops cleanly: finished trials are kept (exit code 130); --resume continues the run.
+    """
+    from .runner import RunWriter, check_resume, default_out, execute
 
     sets = list(sets)
     if trials is not None:
@@ -64,17 +70,26 @@ def train(config, trials, jobs, seed, out, sets, quiet):
     if seed is not None:
         sets.append(f"seed={seed}")
     cfg = _load(config, tuple(sets))
-    run_dir = Path(out) if out else default_out(cfg)
-    if (run_dir / "trials.jsonl").exists():
-        _fail(f"{run_dir} already holds a run; choose another --out")
-    writer = RunWriter(run_dir, cfg)
-    todo = list(range(cfg["trials"]))
+    if resume:
+        if out and Path(out) != Path(resume):
+            _fail("--out and --resume name different folders")
+        run_dir = Path(resume)
+        try:
+            todo = check_resume(run_dir, cfg)
+        except ValueError as e:
+            _fail(str(e))
+    else:
+        run_dir = Path(out) if out else default_out(cfg)
+        if (run_dir / "trials.jsonl").exists():
+            _fail(f"{run_dir} already holds a run; choose another --out, or --resume it")
+        todo = list(range(cfg["trials"]))
+    writer = RunWriter(run_dir, cfg, resume=bool(resume))
     bar = None
     if not quiet:
         from tqdm import tqdm
 
-        click.echo(f"{cfg['experiment']}: {cfg['trials']} trial(s), {jobs} job(s) -> {run_dir}",
-                   err=True)
+        click.echo(f"{cfg['experiment']}: {len(todo)} of {cfg['trials']} trial(s) to run, "
+                   f"{jobs} job(s) -> {run_dir}", err=True)
         bar = tqdm(total=len(todo), unit="trial", file=sys.stderr, dynamic_ncols=True)
     counts = {"solved": 0, "failed": 0}
 

@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from . import __version__
 from .config import dump
@@ -123,6 +124,29 @@ def read_trials(run_dir: Path) -> list[dict]:
     return out
 
 
+def check_resume(run_dir: Path, cfg: dict) -> list[int]:
+    """The trials of ``run_dir`` still to run; ValueError if the run's config differs from ``cfg``."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.yaml").exists() or not (run_dir / "meta.json").exists():
+        raise ValueError(f"{run_dir}: not a run folder (no config.yaml/meta.json)")
+    old = yaml.safe_load((run_dir / "config.yaml").read_text())
+    new = yaml.safe_load(dump(cfg))
+    if old != new:
+        diff = sorted(_diff_keys(old, new))
+        raise ValueError(f"{run_dir}: the config differs from the run's ({', '.join(diff)}); "
+                         "refusing to mix results -- start a new run instead")
+    done = {t["trial"] for t in read_trials(run_dir)}
+    return [k for k in range(cfg["trials"]) if k not in done]
+
+
+def _diff_keys(a, b, prefix=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in set(a) | set(b):
+            yield from _diff_keys(a.get(k), b.get(k), f"{prefix}{k}.")
+    elif a != b:
+        yield prefix.rstrip(".")
+
+
 def summarize(cfg: dict, trials: list[dict]) -> dict:
     solved = sorted(t["sequences"] for t in trials if t["solved"])
     n = len(trials)
@@ -148,17 +172,28 @@ def _write_json(path: Path, obj) -> None:
 
 
 class RunWriter:
-    """The single writer of a run folder."""
+    """The single writer of a run folder. ``resume=True`` reopens an existing run: its finished
+    trials are kept (a torn last line of a killed run is dropped) and new ones are appended."""
 
-    def __init__(self, run_dir: Path, cfg: dict, argv: list[str] | None = None):
+    def __init__(self, run_dir: Path, cfg: dict, argv: list[str] | None = None,
+                 resume: bool = False):
         self.dir = Path(run_dir)
         (self.dir / "weights").mkdir(parents=True, exist_ok=True)
-        (self.dir / "config.yaml").write_text(dump(cfg))
-        self.meta = {"experiment": cfg["experiment"], "seed": cfg["seed"],
-                     "trials": cfg["trials"], "versions": versions(), "git": git_info(),
-                     "host": socket.gethostname(), "argv": argv or sys.argv,
-                     "started": _dt.datetime.now().isoformat(timespec="seconds"),
-                     "finished": None, "status": "running"}
+        now = _dt.datetime.now().isoformat(timespec="seconds")
+        if resume:
+            self.meta = json.loads((self.dir / "meta.json").read_text())
+            self.meta.setdefault("resumed", []).append(now)
+            self.meta.update(status="running", finished=None)
+            kept = read_trials(self.dir)
+            tmp = self.dir / "trials.jsonl.tmp"
+            tmp.write_text("".join(json.dumps(t) + "\n" for t in kept))
+            os.replace(tmp, self.dir / "trials.jsonl")
+        else:
+            (self.dir / "config.yaml").write_text(dump(cfg))
+            self.meta = {"experiment": cfg["experiment"], "seed": cfg["seed"],
+                         "trials": cfg["trials"], "versions": versions(), "git": git_info(),
+                         "host": socket.gethostname(), "argv": argv or sys.argv,
+                         "started": now, "finished": None, "status": "running"}
         _write_json(self.dir / "meta.json", self.meta)
         self._fh = open(self.dir / "trials.jsonl", "a")
 

@@ -437,11 +437,11 @@ def test_abs_criterion_and_early_exit(which):
     if which == "elman":
         arch = ElmanArch(2, 1, 3)
         net = Elman.random(arch, 2.0, rng)
-        ref = lambda q: ref_elman(arch, net.Wh, net.Wo, chunk, [q])[2][0]  # noqa: E731
+        ref = lambda q: ref_elman(arch, net.Wh, net.Wo, chunk, [q])[2][0]
     else:
         arch = arch_a1(2)
         net = FRNN.random(arch, 2.0, rng, rule=which)
-        ref = lambda q: ref_frnn(arch, net.Wh, net.Wo, chunk, [q])[2][0]  # noqa: E731
+        ref = lambda q: ref_frnn(arch, net.Wh, net.Wo, chunk, [q])[2][0]
     chunk = make_chunk(rng, 30, arch.n_in, 1, onehot=False, target="end")
     maxabs = np.array([abs(chunk.targets[chunk.offsets[q + 1] - 1, 0] - ref(q)[-1, 0])
                        for q in range(chunk.n)])
@@ -530,7 +530,7 @@ def test_guess_stops_at_first_solver():
     rng = np.random.default_rng(11)
     train = _parity_chunk(rng, 8, (3, 6))
     test = _parity_chunk(rng, 20, (3, 6))
-    factory = lambda: FRNN(arch_a1(1), *[np.zeros(M.shape) for M in arch_a1(1).masks()])  # noqa
+    factory = lambda: FRNN(arch_a1(1), *[np.zeros(M.shape) for M in arch_a1(1).masks()])
     res = guess(factory, train, test, np.random.default_rng(123), 20000, weight_range=100.0,
                 criterion="abs", threshold=0.1)
     assert res["solved"] and res["guesses"] > 1
@@ -549,7 +549,7 @@ def test_guess_stops_at_first_solver():
     # budget exhausted
     res2 = guess(factory, train, None, np.random.default_rng(5), 3, criterion="abs",
                  threshold=1e-9)
-    assert res2 == dict(solved=False, guesses=3, test_fraction_correct=None, weights=None)
+    assert res2 == {"solved": False, "guesses": 3, "test_fraction_correct": None, "weights": None}
 
 
 def test_guess_count_is_geometric():

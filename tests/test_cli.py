@@ -114,3 +114,29 @@ def test_sample_then_eval(tmp_path):
     data.write_text('{"symbols": ["B", "T", "E"]}\n')
     r = run("eval", out, "--data", data)
     assert r.exit_code == 2 and "not a string of the grammar" in r.output
+
+
+def test_resume_runs_only_the_missing_trials_and_refuses_a_changed_config(tmp_path):
+    out = tmp_path / "run"
+    assert run("train", CFG, "--trials", 2, "--out", out, "-q", *TINY).exit_code == 0
+    full = tmp_path / "full"
+    assert run("train", CFG, "--trials", 4, "--out", full, "-q", *TINY).exit_code == 0
+    # simulate a run of 4 trials killed after 2, with a torn last line
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    cfg["trials"] = 4
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    with open(out / "trials.jsonl", "a") as fh:
+        fh.write('{"trial": 3, "solv')
+    r = run("train", CFG, "--trials", 4, "--resume", out, "-q", *TINY)
+    assert r.exit_code == 0, r.output
+
+    def rows(d):
+        rs = [json.loads(x) for x in (d / "trials.jsonl").read_text().splitlines()]
+        for x in rs:
+            x.pop("wall_seconds")
+        return sorted(rs, key=lambda x: x["trial"])
+
+    assert rows(out) == rows(full)
+    assert json.loads((out / "meta.json").read_text())["resumed"]
+    r = run("train", CFG, "--trials", 4, "--resume", out, "--set", "train.lr=0.3", *TINY)
+    assert r.exit_code == 2 and "train.lr" in r.output and "differs" in r.output

@@ -211,13 +211,14 @@ class Elman:
 
     @classmethod
     def random(cls, arch: ElmanArch, init_scale: float, rng: np.random.Generator,
-               reset_act: float = 0.0) -> "Elman":
+               reset_act: float = 0.0) -> Elman:
+        a = float(getattr(init_scale, "scale", init_scale))   # a number or an arch.Init
         Mh, Mo = arch.masks()
-        Wh = rng.uniform(-init_scale, init_scale, size=Mh.shape) * Mh
-        Wo = rng.uniform(-init_scale, init_scale, size=Mo.shape) * Mo
+        Wh = rng.uniform(-a, a, size=Mh.shape) * Mh
+        Wo = rng.uniform(-a, a, size=Mo.shape) * Mo
         return cls(arch, Wh, Wo, reset_act)
 
-    def copy(self) -> "Elman":
+    def copy(self) -> Elman:
         return Elman(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
 
     def n_weights(self) -> int:

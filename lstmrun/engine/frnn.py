@@ -62,8 +62,18 @@ import numpy as np
 from numba import njit
 
 from ..tasks.base import Chunk
-from .lstm97 import (CRIT_ABS, CRIT_LEGAL, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT,
-                     M_SSE, M_SUMABS, N_METRICS)
+from .lstm97 import (
+    CRIT_ABS,
+    CRIT_LEGAL,
+    FLAG_JUDGE,
+    FLAG_TRAIN,
+    M_CORRECT,
+    M_MAXABS,
+    M_NTGT,
+    M_SSE,
+    M_SUMABS,
+    N_METRICS,
+)
 from .model import CRITERIA, step_flags
 
 OUTPUT_MODES = ("separate", "visible")
@@ -190,7 +200,7 @@ def judge_step(yo, clean_row, lg, K, crit, thr, stats):
         ad = abs(d)
         stats[0] += d * d
         stats[1] += ad
-        if ad > stats[2]:
+        if ad > stats[2]:  # noqa: PLR1730  (the LSTM kernel's NaN semantics)
             stats[2] = ad
         if crit == CRIT_ABS and not ad < thr:
             ok = False
@@ -199,7 +209,7 @@ def judge_step(yo, clean_row, lg, K, crit, thr, stats):
         hi = -np.inf
         for k in range(K):
             if (lg >> k) & 1:
-                if yo[k] < lo:
+                if yo[k] < lo:  # noqa: PLR1730
                     lo = yo[k]
             elif yo[k] > hi:
                 hi = yo[k]
@@ -429,8 +439,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
     for oi in range(order.shape[0]):
         q = order[oi]
         L = offsets[q + 1] - offsets[q]
-        if L > Lmax:
-            Lmax = L
+        Lmax = max(Lmax, L)
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
@@ -566,14 +575,15 @@ class FRNN:
 
     @classmethod
     def random(cls, arch: FRNNArch, init_scale: float, rng: np.random.Generator,
-               rule: str = "rtrl", reset_act: float = 0.0) -> "FRNN":
+               rule: str = "rtrl", reset_act: float = 0.0) -> FRNN:
         """Every connection U[-init_scale, init_scale] (HS97: 0.2 for Exps 1 and 2)."""
+        a = float(getattr(init_scale, "scale", init_scale))   # a number or an arch.Init
         Mh, Mo = arch.masks()
-        Wh = rng.uniform(-init_scale, init_scale, size=Mh.shape) * Mh
-        Wo = rng.uniform(-init_scale, init_scale, size=Mo.shape) * Mo
+        Wh = rng.uniform(-a, a, size=Mh.shape) * Mh
+        Wo = rng.uniform(-a, a, size=Mo.shape) * Mo
         return cls(arch, Wh, Wo, rule=rule, reset_act=reset_act)
 
-    def copy(self) -> "FRNN":
+    def copy(self) -> FRNN:
         return FRNN(self.arch, self.Wh.copy(), self.Wo.copy(), self.rule, self.reset_act)
 
     def n_weights(self) -> int:

@@ -26,7 +26,7 @@ All activations are reset to 0 at each sequence start (the bias unit is the cons
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -78,6 +78,7 @@ def guess(model_factory: Callable | object, train_chunk: Chunk, test_chunk: Chun
             if test_chunk is not None:
                 m = net.evaluate(test_chunk, criterion=criterion, threshold=threshold)
                 frac = float(m[:, M_CORRECT].mean())
-            return dict(solved=True, guesses=g, test_fraction_correct=frac,
-                        weights={"Wh": net.Wh.copy(), "Wo": net.Wo.copy()})
-    return dict(solved=False, guesses=int(max_guesses), test_fraction_correct=None, weights=None)
+            return {"solved": True, "guesses": g, "test_fraction_correct": frac,
+                    "weights": {"Wh": net.Wh.copy(), "Wo": net.Wo.copy()}}
+    return {"solved": False, "guesses": int(max_guesses), "test_fraction_correct": None,
+            "weights": None}

@@ -68,7 +68,7 @@ class Curve:
     def flush(self, seen: int):
         if self.nseq:
             mse = self.sse / max(1.0, self.ntgt * self.n_out)
-            self.rows.append([int(seen), round(float(mse), 6), round(self.ncorrect / self.nseq, 4)])
+            self.rows.append([int(seen), round(float(mse), 6), round(float(self.ncorrect / self.nseq), 4)])
         self._reset()
 
 
