@@ -147,17 +147,19 @@ def _print_summary(summary: dict) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 def show(config, sets):
     """Print the resolved CONFIG, the network's layer sizes and its weight count."""
-    from .runner import make_arch
+    from .runner import make_model
     from .tasks.registry import build_task
 
     cfg = _load(config, sets)
     task = build_task(cfg["task"])
-    arch = make_arch(cfg, task)
+    net = make_model(cfg, task, np.random.default_rng(0))
+    arch = net.arch
     click.echo(dump(cfg).rstrip())
     click.echo("---")
     click.echo(f"architecture: {arch.describe()}")
-    click.echo(f"hidden units: {arch.n_cells} cells + {arch.n_hidden - arch.n_cells} gates")
-    click.echo(f"weights: {arch.n_weights()}")
+    if cfg["model"]["kind"] == "lstm97":
+        click.echo(f"hidden units: {arch.n_cells} cells + {arch.n_hidden - arch.n_cells} gates")
+    click.echo(f"weights: {net.n_weights()}")
 
 
 @main.command()
@@ -184,9 +186,8 @@ def sample(config, n, seed, sets):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def eval_(run_dir, trial, data, as_json):
     """Run a trained network of RUN_DIR on the sequences in DATA; report correctness."""
-    from .engine import LSTM97
     from .engine.lstm97 import M_CORRECT, M_MAXABS, M_NTGT, M_SSE
-    from .runner import make_arch
+    from .runner import make_model
     from .tasks.registry import build_task
 
     run = Path(run_dir)
@@ -212,7 +213,11 @@ def eval_(run_dir, trial, data, as_json):
     except ValueError as e:
         _fail(f"{data}: {e}")
     w = np.load(wpath)
-    net = LSTM97(make_arch(cfg, task), w["Wh"], w["Wo"], cfg["model"]["reset_act"])
+    net = make_model(cfg, task, np.random.default_rng(0))
+    if net.Wh.shape != w["Wh"].shape or net.Wo.shape != w["Wo"].shape:
+        _fail(f"{wpath}: weights do not fit the run's network")
+    net.Wh[...] = w["Wh"]
+    net.Wo[...] = w["Wo"]
     m = net.evaluate(chunk, criterion=task.criterion, threshold=task.threshold)
     rows = [{"sequence": i, "correct": bool(m[i, M_CORRECT]),
              "mse": float(m[i, M_SSE] / max(1.0, m[i, M_NTGT] * task.n_out)),

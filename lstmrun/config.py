@@ -58,6 +58,8 @@ NONE = type(None)
 
 SCHEMA: dict[str, dict[str, F]] = {
     "model": {
+        "kind": F((str,), "lstm97", _one_of("lstm97", "frnn", "elman"),
+                  "lstm97: the 1997 LSTM; frnn: fully recurrent net (RTRL/BPTT); elman: SRN"),
         "blocks": F((int,), 1, _pos, "memory blocks"),
         "cells_per_block": F((int,), 1, _pos, "cells per block (S)"),
         "output_gate": F((bool,), True),
@@ -69,6 +71,13 @@ SCHEMA: dict[str, dict[str, F]] = {
         "h": F((str,), "h1", _one_of("g2", "h1", "logistic", "identity"), "cell output squash"),
         "output_act": F((str,), "logistic", _one_of("logistic", "identity")),
         "reset_act": F(NUM, 0.0, None, "hidden activations at a sequence start (HS97: 0)"),
+        # baselines (kind frnn / elman)
+        "hidden": F((int,), 1, _pos, "frnn/elman: hidden units"),
+        "outputs": F((str,), "separate", _one_of("separate", "visible"),
+                     "frnn: outputs a separate non-recurrent layer, or among the recurrent units"),
+        "rule": F((str,), "rtrl", _one_of("rtrl", "bptt"), "frnn: learning rule"),
+        "hidden_bias": F((bool,), False, None, "frnn/elman: bias on hidden units"),
+        "hidden_self_only": F((bool,), False, None, "frnn: hidden units read only themselves"),
     },
     "init": {
         "scale": F(NUM, 0.2, _nonneg, "weights U[-scale, scale]"),

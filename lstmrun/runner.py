@@ -47,6 +47,28 @@ def make_arch(cfg: dict, task) -> Arch:
                 output_act=m["output_act"])
 
 
+def make_model(cfg: dict, task, rng: np.random.Generator):
+    """A freshly initialised network of the config's ``model.kind``."""
+    m = cfg["model"]
+    if m["kind"] == "lstm97":
+        return LSTM97.random(make_arch(cfg, task), make_init(cfg), rng, reset_act=m["reset_act"])
+    scale = cfg["init"]["scale"]
+    if m["kind"] == "frnn":
+        from .engine.frnn import FRNN, FRNNArch
+
+        arch = FRNNArch(task.n_in, task.n_out, m["hidden"], outputs=m["outputs"],
+                        hidden_bias=m["hidden_bias"], output_bias=bool(m["output_bias"]),
+                        hidden_self_only=m["hidden_self_only"],
+                        outputs_from_inputs=m["input_to_output"] is not False)
+        return FRNN.random(arch, scale, rng, rule=m["rule"], reset_act=m["reset_act"])
+    from .engine.elman import Elman, ElmanArch
+
+    arch = ElmanArch(task.n_in, task.n_out, m["hidden"], hidden_bias=m["hidden_bias"],
+                     output_bias=bool(m["output_bias"]),
+                     outputs_from_inputs=bool(m["input_to_output"]))
+    return Elman.random(arch, scale, rng, reset_act=m["reset_act"])
+
+
 def make_init(cfg: dict) -> Init:
     i = cfg["init"]
     tup = (lambda v: None if v is None else tuple(float(x) for x in v))
@@ -66,7 +88,6 @@ def run_trial(cfg: dict, k: int) -> tuple[dict, dict]:
     """Run trial ``k`` of a resolved config. Returns (the trials.jsonl record, final weights)."""
     t0 = time.perf_counter()
     task = build_task(cfg["task"])
-    arch = make_arch(cfg, task)
     seed = trial_seed(cfg["seed"], k)
     d = k % cfg["task"].get("data_sets", 1)
     init_rng, train_rng, test_rng = (np.random.default_rng(s)
@@ -75,7 +96,7 @@ def run_trial(cfg: dict, k: int) -> tuple[dict, dict]:
     # their test sequences from the trial's own stream.
     data_rng = (np.random.default_rng(data_seed(cfg["seed"], d)) if "data_sets" in cfg["task"]
                 else test_rng)
-    net = LSTM97.random(arch, make_init(cfg), init_rng, reset_act=cfg["model"]["reset_act"])
+    net = make_model(cfg, task, init_rng)
     res = PROTOCOLS[cfg["protocol"]["name"]](cfg, task, net, data_rng, train_rng)
     rec = {"trial": k, "seed": seed, "data_set": d, "solved": bool(res["solved"]),
            "sequences": int(res["sequences"]), "reason": res["reason"],
@@ -225,8 +246,7 @@ def warm_up(cfg: dict) -> None:
     that they load a warm cache instead of compiling in parallel."""
     task = build_task(cfg["task"])
     chunk = task.sample(np.random.default_rng(0), 2)
-    net = LSTM97.random(make_arch(cfg, task), make_init(cfg), np.random.default_rng(0))
-    net.train(chunk, lr=0.1)
+    make_model(cfg, task, np.random.default_rng(0)).train(chunk, lr=0.1)
 
 
 def execute(cfg: dict, trials: list[int], jobs: int, on_result) -> None:
