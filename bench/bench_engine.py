@@ -28,15 +28,15 @@ from pathlib import Path
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from lstmrun.config import load  # noqa: E402
-from lstmrun.engine import LSTM97  # noqa: E402
-from lstmrun.runner import make_arch, make_init  # noqa: E402
-from lstmrun.tasks.registry import build_task  # noqa: E402
+from lstmrun.config import load
+from lstmrun.engine import LSTM97
+from lstmrun.runner import make_arch, make_init
+from lstmrun.tasks.registry import build_task
 
 
 def make_case(name, config, sets, n_seqs, n_numpy):

@@ -199,7 +199,7 @@ def eval_(run_dir, trial, data, as_json):
     records = []
     try:
         with open(data) as fh:
-            for ln, line in enumerate(fh, 1):
+            for ln, line in enumerate(fh, 1):  # noqa: B007 (ln is reported below)
                 if line.strip():
                     records.append(json.loads(line))
     except OSError as e:

@@ -9,9 +9,10 @@ message names the key (and the file); the CLI turns it into one line and exit co
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 

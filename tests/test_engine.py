@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import ref_forward, ref_sse, ref_train
 
 from lstmrun.engine import lstm97
 from lstmrun.engine.arch import Arch, Init, init_weights
 from lstmrun.engine.model import LSTM97
 from lstmrun.tasks.base import Chunk, empty_idx, empty_real
-from reference import ref_forward, ref_sse, ref_train
 
 M_SSE, M_MAXABS, M_CORRECT, M_NTGT = lstm97.M_SSE, lstm97.M_MAXABS, lstm97.M_CORRECT, lstm97.M_NTGT
 

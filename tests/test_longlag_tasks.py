@@ -13,8 +13,17 @@ import numpy as np
 import pytest
 import yaml
 
-from lstmrun.tasks.longlag import (TASKS, AddingTask, Exp2aTask, Exp2bTask, Exp2cTask, Exp3Task,
-                                   MultiplicationTask, SymbolView, TemporalOrderTask)
+from lstmrun.tasks.longlag import (
+    TASKS,
+    AddingTask,
+    Exp2aTask,
+    Exp2bTask,
+    Exp2cTask,
+    Exp3Task,
+    MultiplicationTask,
+    SymbolView,
+    TemporalOrderTask,
+)
 
 Z = 4.5
 TASKS_DIR = Path(__file__).resolve().parents[1] / "tasks"
@@ -224,7 +233,7 @@ def test_exp2c_structure():
     q, P, n = 50, 50, 20000
     t = make("exp2c", q=q, p=P)
     assert t.n_in == P + 4 and t.n_out == 2 and t.threshold == 0.2
-    E, B, X, Y = P, P + 1, P + 2, P + 3
+    E, B, X, _Y = P, P + 1, P + 2, P + 3
     c = t.sample(rng(), n)
     check_common(t, c, n)
     L = c.lengths()

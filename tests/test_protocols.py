@@ -23,7 +23,7 @@ def brute_first_hit(ok, err, w, rule):
 @pytest.mark.parametrize("w,chunk", [(1, 7), (5, 3), (20, 7), (20, 50), (64, 64)])
 def test_window_finds_the_first_sequence_exactly(w, chunk):
     rng = np.random.default_rng(w * 100 + chunk)
-    for rep in range(20):
+    for _ in range(20):
         n = 400
         ok = (rng.random(n) < 0.97).astype(float)
         err = rng.random(n) * 0.02
@@ -40,7 +40,9 @@ def test_window_finds_the_first_sequence_exactly(w, chunk):
 
 
 @pytest.mark.parametrize("path", PAPER, ids=[p.stem for p in PAPER])
-def test_every_paper_config_runs_a_tiny_trial(path):
+def test_every_paper_config_runs_a_tiny_trial(path, monkeypatch):
+    # the generic kernel: one compile for all configs (specialised kernels are tested elsewhere)
+    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "0")
     cfg = load(path, ["protocol.budget=40", "protocol.check_every=20", "protocol.chunk=20",
                       "protocol.window=10", "protocol.post_test=5", "protocol.test_size=5"])
     if cfg["task"]["name"] == "embedded_reber":

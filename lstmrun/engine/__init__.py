@@ -3,4 +3,4 @@
 from .arch import Arch, Init, init_weights
 from .model import LSTM97
 
-__all__ = ["Arch", "Init", "init_weights", "LSTM97"]
+__all__ = ["LSTM97", "Arch", "Init", "init_weights"]

@@ -251,8 +251,7 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                     ad = abs(d)
                     sse += d * d
                     sumabs += ad
-                    if ad > maxabs:
-                        maxabs = ad
+                    maxabs = max(maxabs, ad)
                     if crit == CRIT_ABS and not ad < thr:
                         ok = False
                 if crit == CRIT_LEGAL:
@@ -261,8 +260,7 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                     hi = -np.inf
                     for k in range(K):
                         if (lg >> k) & 1:
-                            if yo[k] < lo:
-                                lo = yo[k]
+                            lo = min(lo, yo[k])
                         elif yo[k] > hi:
                             hi = yo[k]
                     if not lo > hi:

@@ -67,7 +67,7 @@ class LSTM97:
         input->output part only; turning them on adds the memory cells and their gates."""
         self.ip[lstm97.IP_CELLS_OFF] = 0 if on else 1
 
-    def copy(self) -> "LSTM97":
+    def copy(self) -> LSTM97:
         net = LSTM97(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
         net.enable_cells(self.cells_enabled)
         return net

@@ -44,7 +44,7 @@ def _threshold(cfg: dict, task) -> float:
 def _stats(m: np.ndarray, n_out: int) -> dict:
     nt = max(1.0, m[:, M_NTGT].sum() * n_out)
     wrong = int((m[:, M_CORRECT] == 0).sum())
-    return {"n": int(len(m)), "wrong": wrong, "fraction_wrong": wrong / max(1, len(m)),
+    return {"n": len(m), "wrong": wrong, "fraction_wrong": wrong / max(1, len(m)),
             "mse": float(m[:, M_SSE].sum() / nt), "mae": float(m[:, M_SUMABS].sum() / nt),
             "max_abs_error": float(m[:, M_MAXABS].max()) if len(m) else None}
 
@@ -136,6 +136,15 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
     def test(n):
         return net.evaluate(task.sample(data_rng, n), criterion="abs", threshold=thr)
 
+    w = pr["window"]
+    if rule == "st3":
+        beta = pr["beta"]
+        window_rule = (lambda so, se: (so == w) & (se / w < beta))
+        why = f"ST3({beta}): last {w} sequences correct, mean {pr['error_kind']} < {beta}"
+    elif rule == "nseq":
+        nseq = pr["n_seq"]
+        window_rule = (lambda so, se: (w - so) < nseq)
+        why = f"fewer than {nseq} of the last {w} sequences with |error| > {thr}"
     chunk = pr["check_every"] if rule in ("st12",) or (rule == "abs" and pr["abs_mode"] == "frozen") \
         else pr["chunk"]
     while seen < budget and not result["solved"]:
@@ -161,15 +170,7 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                     n = i + 1
                     break
         elif rule in ("st3", "nseq"):
-            err = _seq_error(m, K, pr["error_kind"])
-            if rule == "st3":
-                w, beta = pr["window"], pr["beta"]
-                hit = win.first_hit(ok, err, lambda so, se: (so == w) & (se / w < beta))
-                why = f"ST3({beta}): last {w} sequences correct, mean {pr['error_kind']} < {beta}"
-            else:
-                w, nseq = pr["window"], pr["n_seq"]
-                hit = win.first_hit(ok, err, lambda so, se: (w - so) < nseq)
-                why = f"fewer than {nseq} of the last {w} sequences with |error| > {thr}"
+            hit = win.first_hit(ok, _seq_error(m, K, pr["error_kind"]), window_rule)
             if hit is not None:
                 result.update(solved=True, sequences=seen + hit + 1, reason=why)
                 # the net to keep and post-test is the one right after sequence `hit`, not the

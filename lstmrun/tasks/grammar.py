@@ -10,9 +10,10 @@ the legal next symbols are always the most active outputs (HS97 §5.1; PROTOCOLS
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import yaml

@@ -89,7 +89,7 @@ def validate_task(raw: dict) -> dict:
     kind, fixed = ALIASES[name]
     cls = KINDS[kind]
     out = {"name": name}
-    for k, (typ, default) in cls.params.items():
+    for k, (_typ, default) in cls.params.items():
         out[k] = fixed.get(k, default)
     for k, v in raw.items():
         if k == "name":
