@@ -4,7 +4,7 @@ PIP    ?= $(PYTHON) -m pip
 CONFIG ?= configs/paper/exp1_erg_3x2_lr05.yaml
 JOBS   ?= 2
 
-.PHONY: help install install-dev run test test-slow lint bench clean
+.PHONY: help install install-dev run test test-slow lint bench estimate clean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ lint: install-dev  ## ruff
 
 bench: install  ## engine throughput (time steps/s, sequences/s)
 	$(PYTHON) bench/bench_engine.py
+
+estimate: install  ## project the hours of every paper row from measured throughput
+	$(PYTHON) bench/estimate_hours.py --jobs $(JOBS)
 
 clean:  ## remove caches (not results)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
