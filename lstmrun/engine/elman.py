@@ -36,10 +36,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..tasks.base import Chunk
 from .frnn import _finish_metrics, _load_z, judge_step, logistic
-from .lstm97 import FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, N_METRICS
-from .model import CRITERIA, step_flags
+from .lstm97 import FLAG_JUDGE, FLAG_TRAIN
+from .model import KernelModel
 
 
 @dataclass(frozen=True)
@@ -194,7 +193,7 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
     return n_done
 
 
-class Elman:
+class Elman(KernelModel):
     """An Elman SRN with weights ``Wh``/``Wo``; same Python interface as ``LSTM97``."""
 
     def __init__(self, arch: ElmanArch, Wh: np.ndarray, Wo: np.ndarray, reset_act: float = 0.0):
@@ -221,48 +220,11 @@ class Elman:
     def copy(self) -> Elman:
         return Elman(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
 
-    def n_weights(self) -> int:
-        return int(self.Mh.sum() + self.Mo.sum())
+    onehot_slot = 3
 
-    def _check(self, chunk: Chunk):
-        if chunk.n_in != self.arch.n_in or chunk.n_out != self.arch.n_out:
-            raise ValueError(f"task has {chunk.n_in} inputs / {chunk.n_out} outputs, the network "
-                             f"{self.arch.n_in} / {self.arch.n_out}")
-
-    def run(self, chunk: Chunk, order: np.ndarray | None = None, *, learn: bool = False,
-            lr: float = 0.0, update_per_step: bool = True, criterion: str = "none",
-            threshold: float = 0.0, early_exit: bool = False) -> np.ndarray:
-        """Run ``chunk`` (sequences in ``order``; default all in turn). Returns the metrics rows of
-        the sequences processed (columns: ``lstm97.M_*``)."""
-        self._check(chunk)
-        if order is None:
-            order = np.arange(chunk.n, dtype=np.int64)
-        order = np.ascontiguousarray(order, dtype=np.int64)
-        ip = self.ip.copy()
-        ip[3] = int(chunk.onehot)
-        metrics = np.empty((len(order), N_METRICS))
-        clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
-        n = run_sequences(self.Wh, self.Wo, self.Mh, self.Mo, ip, self.reset_act,
-                          chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets,
-                          step_flags(chunk), chunk.legal, clean, order, float(lr), bool(learn),
-                          bool(update_per_step), CRITERIA[criterion], float(threshold),
-                          bool(early_exit), metrics)
-        return metrics[:n]
-
-    def train(self, chunk: Chunk, order=None, *, lr: float, update_per_step: bool = True,
-              criterion: str = "none", threshold: float = 0.0) -> np.ndarray:
-        return self.run(chunk, order, learn=True, lr=lr, update_per_step=update_per_step,
-                        criterion=criterion, threshold=threshold)
-
-    def evaluate(self, chunk: Chunk, order=None, *, criterion: str, threshold: float = 0.0,
-                 early_exit: bool = False) -> np.ndarray:
-        return self.run(chunk, order, learn=False, criterion=criterion, threshold=threshold,
-                        early_exit=early_exit)
-
-    def all_correct(self, chunk: Chunk, *, criterion: str, threshold: float = 0.0) -> bool:
-        """True when every sequence meets the criterion (stops at the first that does not)."""
-        m = self.evaluate(chunk, criterion=criterion, threshold=threshold, early_exit=True)
-        return len(m) == chunk.n and bool(m[:, M_CORRECT].all())
-
-    def save(self, path) -> None:
-        np.savez(path, Wh=self.Wh, Wo=self.Wo, Mh=self.Mh, Mo=self.Mo)
+    def _kernel(self, ip, chunk, flags, clean, order, lr, learn, update_per_step, crit, thr,
+                early_exit, metrics) -> int:
+        return run_sequences(self.Wh, self.Wo, self.Mh, self.Mo, ip, self.reset_act,
+                             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
+                             chunk.legal, clean, order, lr, learn, update_per_step, crit, thr,
+                             early_exit, metrics)

@@ -61,7 +61,6 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..tasks.base import Chunk
 from .lstm97 import (
     CRIT_ABS,
     CRIT_LEGAL,
@@ -72,9 +71,8 @@ from .lstm97 import (
     M_NTGT,
     M_SSE,
     M_SUMABS,
-    N_METRICS,
 )
-from .model import CRITERIA, step_flags
+from .model import KernelModel
 
 OUTPUT_MODES = ("separate", "visible")
 RULES = ("rtrl", "bptt")
@@ -547,7 +545,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
 # --------------------------------------------------------------------------------------------
 # the model
 # --------------------------------------------------------------------------------------------
-class FRNN:
+class FRNN(KernelModel):
     """A fully recurrent net with weights ``Wh``/``Wo`` learning by ``rule`` ("rtrl" or "bptt").
 
     Same Python interface as :class:`lstmrun.engine.model.LSTM97`. With ``rule="bptt"`` the
@@ -586,56 +584,19 @@ class FRNN:
     def copy(self) -> FRNN:
         return FRNN(self.arch, self.Wh.copy(), self.Wo.copy(), self.rule, self.reset_act)
 
-    def n_weights(self) -> int:
-        return int(self.Mh.sum() + self.Mo.sum())
+    onehot_slot = IP_ONEHOT
 
-    def _check(self, chunk: Chunk):
-        if chunk.n_in != self.arch.n_in or chunk.n_out != self.arch.n_out:
-            raise ValueError(f"task has {chunk.n_in} inputs / {chunk.n_out} outputs, the network "
-                             f"{self.arch.n_in} / {self.arch.n_out}")
-
-    def run(self, chunk: Chunk, order: np.ndarray | None = None, *, learn: bool = False,
-            lr: float = 0.0, update_per_step: bool = True, criterion: str = "none",
-            threshold: float = 0.0, early_exit: bool = False) -> np.ndarray:
-        """Run ``chunk`` (sequences in ``order``; default all in turn). Returns the metrics rows of
-        the sequences processed (columns: ``lstm97.M_*``)."""
-        self._check(chunk)
-        if order is None:
-            order = np.arange(chunk.n, dtype=np.int64)
-        order = np.ascontiguousarray(order, dtype=np.int64)
-        ip = self.ip.copy()
-        ip[IP_ONEHOT] = int(chunk.onehot)
-        metrics = np.empty((len(order), N_METRICS))
-        clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
-        flags = step_flags(chunk)
+    def _kernel(self, ip, chunk, flags, clean, order, lr, learn, update_per_step, crit, thr,
+                early_exit, metrics) -> int:
         hr, hc, hrs = self._ha
         if self.rule == "rtrl":
-            n = run_rtrl(self.Wh, self.Wo, self.Mo, hr, hc, hrs, ip, self.reset_act,
-                         chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
-                         chunk.legal, clean, order, float(lr), bool(learn),
-                         bool(update_per_step), CRITERIA[criterion], float(threshold),
-                         bool(early_exit), metrics)
-        else:
-            n = run_bptt(self.Wh, self.Wo, self.Mo, hr, hc, ip, self.reset_act,
-                         chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
-                         chunk.legal, clean, order, float(lr), bool(learn),
-                         CRITERIA[criterion], float(threshold), bool(early_exit), metrics)
-        return metrics[:n]
-
-    def train(self, chunk: Chunk, order=None, *, lr: float, update_per_step: bool = True,
-              criterion: str = "none", threshold: float = 0.0) -> np.ndarray:
-        return self.run(chunk, order, learn=True, lr=lr, update_per_step=update_per_step,
-                        criterion=criterion, threshold=threshold)
-
-    def evaluate(self, chunk: Chunk, order=None, *, criterion: str, threshold: float = 0.0,
-                 early_exit: bool = False) -> np.ndarray:
-        return self.run(chunk, order, learn=False, criterion=criterion, threshold=threshold,
-                        early_exit=early_exit)
-
-    def all_correct(self, chunk: Chunk, *, criterion: str, threshold: float = 0.0) -> bool:
-        """True when every sequence meets the criterion (stops at the first that does not)."""
-        m = self.evaluate(chunk, criterion=criterion, threshold=threshold, early_exit=True)
-        return len(m) == chunk.n and bool(m[:, M_CORRECT].all())
+            return run_rtrl(self.Wh, self.Wo, self.Mo, hr, hc, hrs, ip, self.reset_act,
+                            chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
+                            chunk.legal, clean, order, lr, learn, update_per_step, crit, thr,
+                            early_exit, metrics)
+        return run_bptt(self.Wh, self.Wo, self.Mo, hr, hc, ip, self.reset_act,
+                        chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
+                        chunk.legal, clean, order, lr, learn, crit, thr, early_exit, metrics)
 
     def save(self, path) -> None:
         np.savez(path, Wh=self.Wh, Wo=self.Wo, Mh=self.Mh, Mo=self.Mo, rule=self.rule)

@@ -21,7 +21,63 @@ def step_flags(chunk: Chunk) -> np.ndarray:
             + (judge != 0) * lstm97.FLAG_JUDGE).astype(np.uint8)
 
 
-class LSTM97:
+class KernelModel:
+    """What every network shares: weights ``Wh``/``Wo`` with masks ``Mh``/``Mo``, an ``ip`` array
+    of integer parameters (entry ``onehot_slot`` says the chunk's coding) and one Numba kernel
+    call, ``_kernel``, that runs sequences with the common signature tail (see ``lstm97``)."""
+
+    onehot_slot: int
+
+    def n_weights(self) -> int:
+        return int(self.Mh.sum() + self.Mo.sum())
+
+    def _check(self, chunk: Chunk):
+        if chunk.n_in != self.arch.n_in or chunk.n_out != self.arch.n_out:
+            raise ValueError(f"task has {chunk.n_in} inputs / {chunk.n_out} outputs, the network "
+                             f"{self.arch.n_in} / {self.arch.n_out}")
+
+    def _kernel(self, ip, chunk, flags, clean, order, lr, learn, update_per_step, crit, thr,
+                early_exit, metrics) -> int:
+        raise NotImplementedError
+
+    def run(self, chunk: Chunk, order: np.ndarray | None = None, *, learn: bool = False,
+            lr: float = 0.0, update_per_step: bool = True, criterion: str = "none",
+            threshold: float = 0.0, early_exit: bool = False) -> np.ndarray:
+        """Run ``chunk`` (sequences in ``order``; default all in turn). Returns the metrics rows of
+        the sequences processed (columns: see ``lstm97.M_*``)."""
+        self._check(chunk)
+        if order is None:
+            order = np.arange(chunk.n, dtype=np.int64)
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        ip = self.ip.copy()
+        ip[self.onehot_slot] = int(chunk.onehot)
+        metrics = np.empty((len(order), lstm97.N_METRICS))
+        clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
+        n = self._kernel(ip, chunk, step_flags(chunk), clean, order, float(lr), bool(learn),
+                         bool(update_per_step), CRITERIA[criterion], float(threshold),
+                         bool(early_exit), metrics)
+        return metrics[:n]
+
+    def train(self, chunk: Chunk, order=None, *, lr: float, update_per_step: bool = True,
+              criterion: str = "none", threshold: float = 0.0) -> np.ndarray:
+        return self.run(chunk, order, learn=True, lr=lr, update_per_step=update_per_step,
+                        criterion=criterion, threshold=threshold)
+
+    def evaluate(self, chunk: Chunk, order=None, *, criterion: str, threshold: float = 0.0,
+                 early_exit: bool = False) -> np.ndarray:
+        return self.run(chunk, order, learn=False, criterion=criterion, threshold=threshold,
+                        early_exit=early_exit)
+
+    def all_correct(self, chunk: Chunk, *, criterion: str, threshold: float = 0.0) -> bool:
+        """True when every sequence meets the criterion (stops at the first that does not)."""
+        m = self.evaluate(chunk, criterion=criterion, threshold=threshold, early_exit=True)
+        return len(m) == chunk.n and bool(m[:, lstm97.M_CORRECT].all())
+
+    def save(self, path) -> None:
+        np.savez(path, Wh=self.Wh, Wo=self.Wo, Mh=self.Mh, Mo=self.Mo)
+
+
+class LSTM97(KernelModel):
     """The 1997 LSTM: weights ``Wh``/``Wo`` (see :mod:`lstmrun.engine.arch`) and its kernel."""
 
     def __init__(self, arch: Arch, Wh: np.ndarray, Wo: np.ndarray, reset_act: float = 0.0):
@@ -72,49 +128,11 @@ class LSTM97:
         net.enable_cells(self.cells_enabled)
         return net
 
-    def n_weights(self) -> int:
-        return int(self.Mh.sum() + self.Mo.sum())
+    onehot_slot = lstm97.IP_ONEHOT
 
-    def _check(self, chunk: Chunk):
-        if chunk.n_in != self.arch.n_in or chunk.n_out != self.arch.n_out:
-            raise ValueError(f"task has {chunk.n_in} inputs / {chunk.n_out} outputs, the network "
-                             f"{self.arch.n_in} / {self.arch.n_out}")
-
-    def run(self, chunk: Chunk, order: np.ndarray | None = None, *, learn: bool = False,
-            lr: float = 0.0, update_per_step: bool = True, criterion: str = "none",
-            threshold: float = 0.0, early_exit: bool = False) -> np.ndarray:
-        """Run ``chunk`` (sequences in ``order``; default all in turn). Returns the metrics rows of
-        the sequences processed (columns: see ``lstm97.M_*``)."""
-        self._check(chunk)
-        if order is None:
-            order = np.arange(chunk.n, dtype=np.int64)
-        order = np.ascontiguousarray(order, dtype=np.int64)
-        ip = self.ip.copy()
-        ip[lstm97.IP_ONEHOT] = int(chunk.onehot)
-        metrics = np.empty((len(order), lstm97.N_METRICS))
-        clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
-        flags = step_flags(chunk)
-        n = codegen.kernel(ip)(
+    def _kernel(self, ip, chunk, flags, clean, order, lr, learn, update_per_step, crit, thr,
+                early_exit, metrics) -> int:
+        return codegen.kernel(ip)(
             self.Wh, self.Wo, self.hbias, ip, self.reset_act,
             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
-            chunk.legal, clean, order, float(lr), bool(learn), bool(update_per_step),
-            CRITERIA[criterion], float(threshold), bool(early_exit), metrics)
-        return metrics[:n]
-
-    def train(self, chunk: Chunk, order=None, *, lr: float, update_per_step: bool = True,
-              criterion: str = "none", threshold: float = 0.0) -> np.ndarray:
-        return self.run(chunk, order, learn=True, lr=lr, update_per_step=update_per_step,
-                        criterion=criterion, threshold=threshold)
-
-    def evaluate(self, chunk: Chunk, order=None, *, criterion: str, threshold: float = 0.0,
-                 early_exit: bool = False) -> np.ndarray:
-        return self.run(chunk, order, learn=False, criterion=criterion, threshold=threshold,
-                        early_exit=early_exit)
-
-    def all_correct(self, chunk: Chunk, *, criterion: str, threshold: float = 0.0) -> bool:
-        """True when every sequence meets the criterion (stops at the first that does not)."""
-        m = self.evaluate(chunk, criterion=criterion, threshold=threshold, early_exit=True)
-        return len(m) == chunk.n and bool(m[:, lstm97.M_CORRECT].all())
-
-    def save(self, path) -> None:
-        np.savez(path, Wh=self.Wh, Wo=self.Wo, Mh=self.Mh, Mo=self.Mo)
+            chunk.legal, clean, order, lr, learn, update_per_step, crit, thr, early_exit, metrics)

@@ -1,0 +1,416 @@
+"""Tabulate run folders beside the paper's numbers, with uncertainty and flags.
+
+A run folder (``lstmrun train``) holds ``config.yaml`` (with a ``paper:`` mapping of HS97's
+reference numbers), ``meta.json`` and ``trials.jsonl``; ``summary.json`` is not needed (a run that
+is still going has none), everything is recomputed from the trials.
+
+Statistics (numpy / the standard library only):
+
+* success rate: exact Clopper-Pearson interval (``clopper_pearson``; ``wilson`` is also offered);
+* sequences to solve, over the solved trials: mean with a percentile-bootstrap interval
+  (``bootstrap_mean_ci``, fixed seed, so reports are reproducible), median, quartiles, min, max.
+
+Flags (a row's ``flags`` list):
+
+* ``paper mean outside our 95% CI``: the paper's mean is a number, we have >= 2 solved trials and
+  it lies outside the bootstrap interval of our mean;
+* ``success significantly below the paper's``: the paper's ``success_pct`` is above our
+  Clopper-Pearson upper bound. The paper's percentages are whole numbers, so the paper's value is
+  taken as ``success_pct - 0.5`` (the least it can have been before rounding): e.g. 29/30 (upper
+  bound 99.92%) is not flagged against 100%, 27/30 (97.9%) is;
+* ``no trial solved``;
+* ``unfinished run (status)`` when ``meta.json`` says the run is not finished.
+
+Rows whose paper reports a failing baseline (``success_pct: 0`` or a mean like ``'>5,000,000'``)
+get neither of the two low-success flags.
+
+``report_command(run_dirs, fmt, out)`` is the entry point for the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+import yaml
+
+from .runner import read_trials
+
+__all__ = ["wilson", "clopper_pearson", "bootstrap_mean_ci", "row_stats", "render",
+           "report_command", "FORMATS"]
+
+FORMATS = ("md", "csv", "json")
+OUT_NAMES = {"md": "report.md", "csv": "summary.csv", "json": "report.json"}
+
+FLAG_MEAN = "paper mean outside our 95% CI"
+FLAG_SUCCESS = "success significantly below the paper's"
+FLAG_NONE = "no trial solved"
+
+
+# --------------------------------------------------------------------------- intervals
+def _check(k, n, conf):
+    if not (isinstance(n, (int, np.integer)) and isinstance(k, (int, np.integer))):
+        raise TypeError(f"k and n must be integers (got k={k!r}, n={n!r})")
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n > 0 (got k={k}, n={n})")
+    if not 0 < conf < 1:
+        raise ValueError(f"conf must lie in (0, 1) (got {conf})")
+
+
+def wilson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a binomial proportion k/n."""
+    _check(k, n, conf)
+    z = NormalDist().inv_cdf(0.5 + conf / 2)
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _log_pmf(n: int, p: float) -> np.ndarray:
+    """log P(X = i), i = 0..n, for X ~ Binomial(n, p) with 0 < p < 1."""
+    i = np.arange(n + 1)
+    lchoose = (math.lgamma(n + 1) - np.array([math.lgamma(j + 1) for j in i])
+               - np.array([math.lgamma(n - j + 1) for j in i]))
+    return lchoose + i * math.log(p) + (n - i) * math.log1p(-p)
+
+
+def _tail(k: int, n: int, p: float, upper: bool) -> float:
+    """P(X >= k) (upper) or P(X <= k) for X ~ Binomial(n, p), summed in log space."""
+    if p <= 0.0:
+        return 1.0 if (not upper or k <= 0) else 0.0
+    if p >= 1.0:
+        return 1.0 if (upper or k >= n) else 0.0
+    lp = _log_pmf(n, p)
+    part = lp[k:] if upper else lp[:k + 1]
+    m = part.max()
+    return float(min(1.0, math.exp(m) * np.exp(part - m).sum()))
+
+
+def _bisect(f, target: float, increasing: bool, tol: float = 1e-13) -> float:
+    """The p in [0, 1] where the monotone f(p) crosses target."""
+    lo, hi = 0.0, 1.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        below = f(mid) < target
+        if below == increasing:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < tol:
+            break
+    return 0.5 * (lo + hi)
+
+
+def clopper_pearson(k: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) interval for a binomial proportion k/n.
+
+    lower: the p with P(X >= k | n, p) = alpha/2 (0 when k = 0);
+    upper: the p with P(X <= k | n, p) = alpha/2 (1 when k = n).
+    """
+    _check(k, n, conf)
+    a = (1 - conf) / 2
+    lo = 0.0 if k == 0 else _bisect(lambda p: _tail(k, n, p, True), a, increasing=True)
+    hi = 1.0 if k == n else _bisect(lambda p: _tail(k, n, p, False), a, increasing=False)
+    return lo, hi
+
+
+def bootstrap_mean_ci(values, conf: float = 0.95, n_boot: int = 10000,
+                      seed: int = 0) -> tuple[float, float]:
+    """Percentile-bootstrap interval of the mean of ``values`` (deterministic for a seed)."""
+    x = np.asarray(values, dtype=float).ravel()
+    if x.size == 0:
+        raise ValueError("bootstrap_mean_ci needs at least one value")
+    if not 0 < conf < 1:
+        raise ValueError(f"conf must lie in (0, 1) (got {conf})")
+    if x.size == 1 or np.all(x == x[0]):
+        return float(x[0]), float(x[0])
+    rng = np.random.default_rng(seed)
+    means = np.empty(n_boot)
+    step = max(1, 2_000_000 // x.size)          # bound the index matrix's memory
+    for s in range(0, n_boot, step):
+        e = min(n_boot, s + step)
+        means[s:e] = x[rng.integers(0, x.size, size=(e - s, x.size))].mean(axis=1)
+    a = (1 - conf) / 2
+    lo, hi = np.quantile(means, [a, 1 - a])
+    return float(lo), float(hi)
+
+
+# --------------------------------------------------------------------------- one run
+def _num(v):
+    """A paper value as a float, or None when it is not a plain number ('>5,000,000', 'about 435')."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v) if math.isfinite(float(v)) else None
+    if isinstance(v, str):
+        try:
+            return float(v.replace(",", "").replace("_", "").strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _is_failing_baseline(paper: dict) -> bool:
+    sp = _num(paper.get("success_pct"))
+    ms = paper.get("mean_sequences")
+    return (sp is not None and sp == 0) or (isinstance(ms, str) and ms.strip().startswith(">"))
+
+
+def _mean(xs):
+    return float(np.mean(xs)) if xs else None
+
+
+def is_run_dir(path) -> bool:
+    p = Path(path)
+    return p.is_dir() and (p / "config.yaml").is_file() and (p / "meta.json").is_file()
+
+
+def _label(run_dir: Path) -> str:
+    parts = run_dir.resolve().parts
+    return "/".join(parts[-2:]) if len(parts) >= 2 else str(run_dir)
+
+
+def row_stats(run_dir) -> dict:
+    """Everything the report shows about one run folder, as a JSON-ready dict."""
+    run_dir = Path(run_dir)
+    if not is_run_dir(run_dir):
+        raise ValueError(f"{run_dir}: not a run folder (needs config.yaml and meta.json, "
+                         "as written by `lstmrun train`)")
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text()) or {}
+    meta = json.loads((run_dir / "meta.json").read_text())
+    by_trial = {}
+    for t in read_trials(run_dir):                 # a resumed run could repeat one: keep the last
+        by_trial[t.get("trial", len(by_trial))] = t
+    trials = [by_trial[k] for k in sorted(by_trial)]
+    paper = cfg.get("paper") or {}
+    if not isinstance(paper, dict):
+        paper = {}
+
+    n = len(trials)
+    solved_seq = [int(t["sequences"]) for t in trials if t.get("solved")]
+    k = len(solved_seq)
+    row: dict = {
+        "run": _label(run_dir), "path": str(run_dir),
+        "experiment": cfg.get("experiment", meta.get("experiment", run_dir.name)),
+        "status": meta.get("status"), "planned_trials": cfg.get("trials", meta.get("trials")),
+        "budget": (cfg.get("protocol") or {}).get("budget"),
+        "trials": n, "solved": k, "success_rate": (k / n) if n else None,
+        "success_ci": list(clopper_pearson(k, n)) if n else None,
+    }
+
+    seq = None
+    if solved_seq:
+        a = np.asarray(solved_seq, float)
+        seq = {"mean": float(a.mean()), "ci": list(bootstrap_mean_ci(a)),
+               "median": float(np.median(a)), "q25": float(np.percentile(a, 25)),
+               "q75": float(np.percentile(a, 75)), "min": int(a.min()), "max": int(a.max())}
+    row["sequences"] = seq
+
+    pts = [t["post_test"] for t in trials if isinstance(t.get("post_test"), dict)]
+    post = None
+    if pts:
+        ns = sorted({p.get("n") for p in pts if p.get("n") is not None})
+        post = {"trials": len(pts), "n": ns[0] if len(ns) == 1 else ns,
+                "mean_wrong": _mean([p["wrong"] for p in pts if "wrong" in p]),
+                "mean_fraction_wrong": _mean([p["fraction_wrong"] for p in pts
+                                              if "fraction_wrong" in p]),
+                "mean_mse": _mean([p["mse"] for p in pts if "mse" in p])}
+    row["post_test"] = post
+    st1 = [t["st1_sequences"] for t in trials if t.get("st1_sequences") is not None]
+    row["st1_mean"] = _mean(st1)
+    row["st1_trials"] = len(st1)
+    row["trial_seconds"] = float(sum(t.get("wall_seconds") or 0.0 for t in trials))
+
+    row["paper"] = paper
+    pm = _num(paper.get("mean_sequences"))
+    row["ratio_mean"] = (seq["mean"] / pm) if (seq and pm) else None
+
+    flags = []
+    failing = _is_failing_baseline(paper)
+    if pm is not None and seq and k >= 2 and not seq["ci"][0] <= pm <= seq["ci"][1]:
+        flags.append(FLAG_MEAN)
+    sp = _num(paper.get("success_pct"))
+    if sp is not None and n and not failing and (sp - 0.5) / 100 > row["success_ci"][1]:
+        flags.append(FLAG_SUCCESS)
+    if n and k == 0 and not failing:
+        flags.append(FLAG_NONE)
+    if meta.get("status") not in (None, "finished"):
+        flags.append(f"unfinished run ({meta.get('status')})")
+    row["flags"] = flags
+    return row
+
+
+# --------------------------------------------------------------------------- rendering
+def _f(x, digits=0, pct=False):
+    if x is None:
+        return "-"
+    if pct:
+        return f"{100 * x:.{digits}f}%"
+    if isinstance(x, float) and digits == 0:
+        return f"{x:,.0f}"
+    return f"{x:,.{digits}f}" if isinstance(x, (int, float)) else str(x)
+
+
+def _g(x):
+    """A small number (fraction wrong, MSE) compactly."""
+    return "-" if x is None else f"{x:.3g}"
+
+
+def _paper_str(v):
+    if v is None:
+        return "-"
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if isinstance(v, int) or (float(v).is_integer() and abs(v) >= 1):
+            return f"{int(v):,}"
+        return f"{v:g}"
+    return str(v)
+
+
+def _paper_wrong(p: dict):
+    if "wrong_of_2560" in p:
+        return p["wrong_of_2560"]
+    return p.get("fraction_wrong")
+
+
+def _flat(r: dict) -> dict:
+    """One CSV row: flat scalars (missing values empty)."""
+    s, pt, p = r.get("sequences") or {}, r.get("post_test") or {}, r.get("paper") or {}
+    ci, sci = s.get("ci") or [None, None], r.get("success_ci") or [None, None]
+    n = pt.get("n")
+    return {
+        "run": r.get("run"), "experiment": r.get("experiment"), "status": r.get("status"),
+        "trials": r.get("trials"), "solved": r.get("solved"),
+        "success_rate": r.get("success_rate"), "success_lo": sci[0], "success_hi": sci[1],
+        "paper_success_pct": p.get("success_pct"),
+        "mean_sequences": s.get("mean"), "mean_lo": ci[0], "mean_hi": ci[1],
+        "median": s.get("median"), "q25": s.get("q25"), "q75": s.get("q75"),
+        "min": s.get("min"), "max": s.get("max"),
+        "paper_mean_sequences": p.get("mean_sequences"), "ratio_mean": r.get("ratio_mean"),
+        "post_test_trials": pt.get("trials"),
+        "post_test_n": "/".join(map(str, n)) if isinstance(n, list) else n,
+        "mean_wrong": pt.get("mean_wrong"), "mean_fraction_wrong": pt.get("mean_fraction_wrong"),
+        "mean_mse": pt.get("mean_mse"),
+        "paper_wrong_of_2560": p.get("wrong_of_2560"),
+        "paper_fraction_wrong": p.get("fraction_wrong"), "paper_mse": p.get("mse"),
+        "st1_mean": r.get("st1_mean"), "paper_st1_sequences": p.get("st1_sequences"),
+        "trial_seconds": r.get("trial_seconds"), "paper_source": p.get("source"),
+        "flags": "; ".join(r.get("flags") or []),
+    }
+
+
+def _md(rows: list[dict]) -> str:
+    any_post = any(r["post_test"] for r in rows) or any(
+        _paper_wrong(r["paper"] or {}) is not None or (r["paper"] or {}).get("mse") is not None
+        for r in rows)
+    any_mse = any((r["post_test"] or {}).get("mean_mse") is not None for r in rows) and any(
+        (r["paper"] or {}).get("mse") is not None for r in rows)
+    any_st1 = any(r["st1_mean"] is not None or (r["paper"] or {}).get("st1_sequences") is not None
+                  for r in rows)
+    head = ["run", "solved", "success [95% CI]", "paper success",
+            "mean seq. [95% CI]", "median [IQR]", "paper mean", "ours/paper"]
+    if any_st1:
+        head += ["ST1 mean", "paper ST1"]
+    if any_post:
+        head += ["post-test wrong (frac.)", "paper wrong"]
+    if any_mse:
+        head += ["MSE", "paper MSE"]
+    head += ["trial-s", "flags"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        p, s, pt = r["paper"] or {}, r["sequences"], r["post_test"] or {}
+        if r["success_ci"]:
+            lo, hi = r["success_ci"]
+            succ = f"{_f(r['success_rate'], 0, True)} [{100 * lo:.0f}–{100 * hi:.0f}]"
+        else:
+            succ = "-"
+        sp = p.get("success_pct")
+        psucc = (f"{sp}%" if _num(sp) is not None else str(sp)) if sp is not None else \
+            (str(p["success"]) if "success" in p else "-")
+        if s:
+            mean = f"{_f(s['mean'])} [{_f(s['ci'][0])}–{_f(s['ci'][1])}]"
+            med = f"{_f(s['median'])} [{_f(s['q25'])}–{_f(s['q75'])}]"
+        else:
+            mean = med = "-"
+        cells = [r["run"], f"{r['solved']}/{r['trials']}", succ, psucc, mean, med,
+                 _paper_str(p.get("mean_sequences")),
+                 "-" if r["ratio_mean"] is None else f"{r['ratio_mean']:.2f}"]
+        if any_st1:
+            cells += [_f(r["st1_mean"]), _paper_str(p.get("st1_sequences"))]
+        if any_post:
+            if pt:
+                n = pt["n"] if not isinstance(pt["n"], list) else "/".join(map(str, pt["n"]))
+                w = f"{pt['mean_wrong']:.1f} of {n}" if pt.get("mean_wrong") is not None else "-"
+                cells.append(f"{w} ({_g(pt.get('mean_fraction_wrong'))})")
+            else:
+                cells.append("-")
+            if "wrong_of_2560" in p:
+                cells.append(f"{p['wrong_of_2560']} of 2560")
+            elif p.get("fraction_wrong") is not None:
+                cells.append(f"({_g(_num(p['fraction_wrong']))})")
+            else:
+                cells.append("-")
+        if any_mse:
+            cells += [_g(pt.get("mean_mse")), _paper_str(p.get("mse"))]
+        cells += [_f(r["trial_seconds"]), "; ".join(r["flags"]) or "-"]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def render(rows: list[dict], fmt: str = "md") -> str:
+    """The rows as a Markdown table (``md``), CSV (``csv``) or JSON (``json``)."""
+    if fmt == "md":
+        return _md(rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        fields = list(_flat({}).keys())
+        w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(_flat(r) for r in rows)
+        return buf.getvalue()
+    if fmt == "json":
+        return json.dumps(rows, indent=2, default=_json_default) + "\n"
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _json_default(o):
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)
+
+
+# --------------------------------------------------------------------------- command
+def report_command(run_dirs, fmt: str = "md", out=None) -> str:
+    """Rows for every run folder in ``run_dirs``, rendered as ``fmt``; the text is returned.
+
+    A path that is not a run folder raises ValueError naming it. With ``out`` (a directory,
+    created if missing) all three files are written there: report.md, summary.csv, report.json.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    run_dirs = [Path(d) for d in run_dirs]
+    if not run_dirs:
+        raise ValueError("no run folders given")
+    bad = [str(d) for d in run_dirs if not is_run_dir(d)]
+    if bad:
+        raise ValueError(f"not a run folder (needs config.yaml and meta.json): {', '.join(bad)}")
+    rows = [row_stats(d) for d in run_dirs]
+    text = render(rows, fmt)
+    if out is not None:
+        out = Path(out)
+        if out.exists() and not out.is_dir():
+            raise ValueError(f"{out}: --out must be a directory")
+        out.mkdir(parents=True, exist_ok=True)
+        for f, name in OUT_NAMES.items():
+            (out / name).write_text(text if f == fmt else render(rows, f))
+    return text
