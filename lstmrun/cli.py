@@ -234,5 +234,22 @@ def eval_(run_dir, trial, data, as_json):
                    f"under criterion '{task.criterion}'")
 
 
+@main.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
+              show_default=True)
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Also write report.md, summary.csv and report.json into this folder.")
+def report(run_dirs, fmt, out):
+    """Tabulate RUN_DIRS beside the paper: success with a 95% Clopper-Pearson interval, sequences
+    to solve (mean with a bootstrap 95% interval, median, IQR, range), post-test figures, flags."""
+    from .report import report_command
+
+    try:
+        click.echo(report_command(list(run_dirs), fmt=fmt, out=out))
+    except ValueError as e:
+        _fail(str(e))
+
+
 if __name__ == "__main__":
     main()

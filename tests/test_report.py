@@ -1,0 +1,229 @@
+"""lstmrun.report: binomial and bootstrap intervals, flags, rendering, run-folder checks."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+import yaml
+
+from lstmrun.report import (FLAG_MEAN, FLAG_NONE, FLAG_SUCCESS, bootstrap_mean_ci,
+                            clopper_pearson, render, report_command, row_stats, wilson)
+
+
+# --------------------------------------------------------------------------- intervals
+@pytest.mark.parametrize("k,n,lo,hi", [
+    (0, 10, 0.0, 0.3085), (10, 10, 0.6915, 1.0), (5, 10, 0.1871, 0.8129),
+    (27, 30, 0.7347, 0.9789), (20, 30, 0.4719, 0.8271), (1, 20, 0.00127, 0.2487)])
+def test_clopper_pearson_published(k, n, lo, hi):
+    a, b = clopper_pearson(k, n)
+    assert a == pytest.approx(lo, abs=1e-4)
+    assert b == pytest.approx(hi, abs=1e-4)
+
+
+def test_clopper_pearson_closed_forms_and_large_n():
+    # k = n: lower = (alpha/2)^(1/n); k = 0: upper = 1 - (alpha/2)^(1/n); k = n-1 upper likewise
+    for n in (1, 7, 30, 200):
+        assert clopper_pearson(n, n)[0] == pytest.approx(0.025 ** (1 / n), abs=1e-10)
+        assert clopper_pearson(0, n)[1] == pytest.approx(1 - 0.025 ** (1 / n), abs=1e-10)
+    assert clopper_pearson(29, 30)[1] == pytest.approx(0.975 ** (1 / 30), abs=1e-10)
+    lo, hi = clopper_pearson(1280, 2560)             # symmetric, near the normal interval
+    assert lo == pytest.approx(1 - hi, abs=1e-10)
+    assert 0.4804 < lo < 0.4806
+    lo99, hi99 = clopper_pearson(5, 10, conf=0.99)
+    assert lo99 < 0.1871 and hi99 > 0.8129
+
+
+def test_wilson():
+    assert wilson(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    lo, hi = wilson(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = wilson(10, 10)
+    assert hi == 1.0 and lo == pytest.approx(0.7225, abs=1e-4)
+
+
+@pytest.mark.parametrize("k,n", [(-1, 10), (11, 10), (0, 0)])
+def test_interval_bad_input(k, n):
+    with pytest.raises(ValueError):
+        clopper_pearson(k, n)
+    with pytest.raises(ValueError):
+        wilson(k, n)
+
+
+def test_bootstrap_contains_mean_shrinks_and_is_deterministic():
+    rng = np.random.default_rng(1)
+    small = rng.exponential(30000, size=10)
+    big = rng.exponential(30000, size=400)
+    for x in (small, big):
+        lo, hi = bootstrap_mean_ci(x)
+        assert lo <= x.mean() <= hi
+    w_small = np.subtract(*bootstrap_mean_ci(small)[::-1])
+    w_big = np.subtract(*bootstrap_mean_ci(big)[::-1])
+    assert w_big < w_small / 3                          # ~ 1/sqrt(n)
+    assert bootstrap_mean_ci(small) == bootstrap_mean_ci(small)
+    assert bootstrap_mean_ci(small, seed=1) != bootstrap_mean_ci(small, seed=2)
+    assert bootstrap_mean_ci([5.0]) == (5.0, 5.0)
+    with pytest.raises(ValueError):
+        bootstrap_mean_ci([])
+
+
+# --------------------------------------------------------------------------- run folders
+def make_run(path, name, seqs, paper, n_trials=None, post=False, st1=False,
+             status="finished", torn=False):
+    """A minimal run folder: ``seqs`` = sequences of the solved trials; further trials (up to
+    ``n_trials``) are unsolved at a 100,000 budget."""
+    d = path / name
+    d.mkdir(parents=True)
+    n_trials = n_trials or len(seqs)
+    cfg = {"experiment": name, "seed": 1, "trials": n_trials,
+           "protocol": {"name": "abs", "budget": 100000}, "paper": paper}
+    (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+    (d / "meta.json").write_text(json.dumps({"experiment": name, "trials": n_trials,
+                                             "status": status}))
+    lines = []
+    for k in range(n_trials):
+        ok = k < len(seqs)
+        t = {"trial": k, "seed": k, "solved": ok, "sequences": seqs[k] if ok else 100000,
+             "reason": "x", "wall_seconds": 2.0}
+        if post and ok:
+            t["post_test"] = {"n": 2560, "wrong": k % 3, "fraction_wrong": (k % 3) / 2560,
+                              "mse": 0.001 * (k + 1), "mae": 0.01, "max_abs_error": 0.1}
+        if st1:
+            t["st1_sequences"] = (seqs[k] - 500) if ok else None
+        lines.append(json.dumps(t))
+    text = "\n".join(lines) + "\n"
+    if torn:
+        text += '{"trial": 99, "sol'
+    (d / "trials.jsonl").write_text(text)
+    return d
+
+
+SEQS = [28000, 30000, 31000, 32000, 29000, 33000, 30500, 31500, 29500, 30200]
+
+
+def test_paper_mean_far_outside_is_flagged(tmp_path):
+    r = row_stats(make_run(tmp_path, "far", SEQS, {"mean_sequences": 90000, "trials": 10}))
+    assert FLAG_MEAN in r["flags"]
+    assert r["ratio_mean"] == pytest.approx(np.mean(SEQS) / 90000)
+
+
+def test_paper_mean_inside_is_not_flagged(tmp_path):
+    r = row_stats(make_run(tmp_path, "in", SEQS, {"mean_sequences": 30500, "trials": 10,
+                                                  "success_pct": 100}))
+    assert r["flags"] == []
+    s = r["sequences"]
+    assert s["ci"][0] <= s["mean"] <= s["ci"][1]
+    assert s["min"] == 28000 and s["max"] == 33000 and s["median"] == np.median(SEQS)
+    assert r["trials"] == r["solved"] == 10 and r["success_rate"] == 1.0
+    assert r["trial_seconds"] == pytest.approx(20.0)
+
+
+def test_mean_flag_needs_two_solved_and_a_numeric_paper_mean(tmp_path):
+    one = row_stats(make_run(tmp_path, "one", [5000], {"mean_sequences": 90000}, n_trials=1))
+    assert FLAG_MEAN not in one["flags"]
+    txt = row_stats(make_run(tmp_path, "txt", SEQS, {"mean_sequences": ">5,000,000"}))
+    assert FLAG_MEAN not in txt["flags"] and txt["ratio_mean"] is None
+    comma = row_stats(make_run(tmp_path, "comma", SEQS, {"mean_sequences": "90,000"}))
+    assert FLAG_MEAN in comma["flags"]
+
+
+def test_success_below_paper(tmp_path):
+    low = row_stats(make_run(tmp_path, "low", SEQS * 2, {"success_pct": 100}, n_trials=30))
+    assert (low["solved"], low["trials"]) == (20, 30)
+    assert FLAG_SUCCESS in low["flags"]
+    assert low["success_ci"] == pytest.approx([0.4719, 0.8271], abs=1e-4)
+    ok = row_stats(make_run(tmp_path, "ok", SEQS * 2 + SEQS[:9], {"success_pct": 100},
+                            n_trials=30))
+    assert (ok["solved"], ok["trials"]) == (29, 30)
+    assert FLAG_SUCCESS not in ok["flags"]
+
+
+def test_failing_baseline_not_flagged_for_low_success(tmp_path):
+    for name, paper in [("zero", {"success_pct": 0, "mean_sequences": 25000}),
+                        ("gt", {"success_pct": 78, "mean_sequences": ">5,000,000"})]:
+        r = row_stats(make_run(tmp_path, name, [], paper, n_trials=18))
+        assert r["solved"] == 0 and r["sequences"] is None
+        assert r["flags"] == []
+
+
+def test_no_trial_solved_and_unfinished(tmp_path):
+    r = row_stats(make_run(tmp_path, "none", [], {"success_pct": 56, "mean_sequences": 892000},
+                           n_trials=10, status="running"))
+    assert FLAG_NONE in r["flags"] and FLAG_SUCCESS in r["flags"]
+    assert any("unfinished" in f for f in r["flags"])
+    assert FLAG_SUCCESS not in row_stats(make_run(tmp_path, "few", [], {"success_pct": 56},
+                                                  n_trials=3))["flags"]     # 0/3: CI up to 71%
+    r = row_stats(make_run(tmp_path, "nopaper", [], None, n_trials=3))
+    assert r["flags"] == [FLAG_NONE] and r["paper"] == {}
+
+
+def test_post_test_st1_and_torn_line(tmp_path):
+    r = row_stats(make_run(tmp_path, "pt", SEQS[:6], {"mean_sequences": 30000,
+                                                      "wrong_of_2560": 1, "mse": 0.01},
+                           n_trials=8, post=True, st1=True, torn=True))
+    assert r["trials"] == 8 and r["solved"] == 6          # the torn line is ignored
+    pt = r["post_test"]
+    assert pt["trials"] == 6 and pt["n"] == 2560
+    assert pt["mean_wrong"] == pytest.approx(np.mean([k % 3 for k in range(6)]))
+    assert pt["mean_mse"] == pytest.approx(0.001 * np.mean(range(1, 7)))
+    assert r["st1_mean"] == pytest.approx(np.mean(SEQS[:6]) - 500) and r["st1_trials"] == 6
+
+
+# --------------------------------------------------------------------------- rendering
+@pytest.fixture
+def two_runs(tmp_path):
+    a = make_run(tmp_path / "runs", "exp_a", SEQS, {"source": "HS97 Table 3",
+                                                   "mean_sequences": 90000, "trials": 10})
+    b = make_run(tmp_path / "runs", "exp_b", SEQS[:6], {"mean_sequences": 30000,
+                                                       "wrong_of_2560": 1}, n_trials=8,
+                 post=True)
+    return [a, b]
+
+
+def test_render_md(two_runs):
+    md = report_command(two_runs, "md")
+    lines = md.strip().splitlines()
+    assert len(lines) == 4
+    assert lines[0].startswith("| run |") and set(lines[1]) <= set("|-")
+    ncol = lines[0].count("|")
+    assert all(line.count("|") == ncol for line in lines)
+    assert "runs/exp_a" in lines[2] and "10/10" in lines[2] and FLAG_MEAN in lines[2]
+    assert "runs/exp_b" in lines[3] and "6/8" in lines[3] and "of 2560" in lines[3]
+    assert "90,000" in lines[2] and "HS97" not in md
+
+
+def test_render_csv(two_runs):
+    rows = list(csv.DictReader(io.StringIO(report_command(two_runs, "csv"))))
+    assert [r["experiment"] for r in rows] == ["exp_a", "exp_b"]
+    assert rows[0]["solved"] == "10" and rows[1]["trials"] == "8"
+    assert float(rows[0]["mean_sequences"]) == pytest.approx(np.mean(SEQS))
+    assert FLAG_MEAN in rows[0]["flags"]
+    assert rows[1]["post_test_n"] == "2560" and rows[0]["post_test_n"] == ""
+    assert render([], "csv").startswith("run,experiment,")
+
+
+def test_render_json_and_out_dir(two_runs, tmp_path):
+    out = tmp_path / "rep" / "sub"
+    text = report_command(two_runs, "json", out=out)
+    data = json.loads(text)
+    assert [d["experiment"] for d in data] == ["exp_a", "exp_b"]
+    assert data[0]["paper"]["source"] == "HS97 Table 3"
+    assert data[0]["success_ci"] == pytest.approx([0.6915, 1.0], abs=1e-4)
+    assert (out / "report.json").read_text() == text
+    assert (out / "report.md").read_text().startswith("| run |")
+    assert (out / "summary.csv").read_text().startswith("run,")
+    with pytest.raises(ValueError, match="unknown format"):
+        render(data, "xml")
+
+
+def test_not_a_run_dir(tmp_path, two_runs):
+    bogus = tmp_path / "not_a_run"
+    bogus.mkdir()
+    (bogus / "config.yaml").write_text("experiment: x\n")          # no meta.json
+    with pytest.raises(ValueError, match="not_a_run"):
+        report_command([two_runs[0], bogus])
+    with pytest.raises(ValueError, match="missing_dir"):
+        report_command([tmp_path / "missing_dir"])
+    with pytest.raises(ValueError, match="not a run folder"):
+        row_stats(bogus)
