@@ -140,3 +140,14 @@ def test_resume_runs_only_the_missing_trials_and_refuses_a_changed_config(tmp_pa
     assert json.loads((out / "meta.json").read_text())["resumed"]
     r = run("train", CFG, "--trials", 4, "--resume", out, "--set", "train.lr=0.3", *TINY)
     assert r.exit_code == 2 and "train.lr" in r.output and "differs" in r.output
+
+
+def test_report_tabulates_runs_and_rejects_other_folders(tmp_path):
+    out = tmp_path / "run"
+    assert run("train", CFG, "--trials", 2, "--out", out, "-q", *TINY).exit_code == 0
+    r = run("report", out, "--out", tmp_path / "rep")
+    assert r.exit_code == 0, r.output
+    assert "exp1_erg_3x2_lr05" in r.output or "run" in r.output
+    assert (tmp_path / "rep" / "report.md").exists() and (tmp_path / "rep" / "summary.csv").exists()
+    r = run("report", tmp_path)
+    assert r.exit_code == 2 and "not a run folder" in r.output
