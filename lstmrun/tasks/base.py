@@ -71,32 +71,6 @@ class Chunk:
         return out
 
 
-def concat(chunks: list[Chunk]) -> Chunk:
-    """Concatenate chunks of the same task (same coding and sizes)."""
-    c0 = chunks[0]
-    offs = [np.zeros(1, np.int64)]
-    base = 0
-    for c in chunks:
-        offs.append(c.offsets[1:] + base)
-        base += c.total_steps
-    syms = None
-    if all(c.symbols is not None for c in chunks):
-        syms = [s for c in chunks for s in c.symbols]
-    clean = None
-    if any(c.clean_targets is not None for c in chunks):
-        clean = np.concatenate([c.clean_targets if c.clean_targets is not None else c.targets
-                                for c in chunks])
-    return Chunk(
-        offsets=np.concatenate(offs),
-        x_idx=np.concatenate([c.x_idx for c in chunks]),
-        x_real=np.concatenate([c.x_real for c in chunks]) if not c0.onehot else c0.x_real,
-        targets=np.concatenate([c.targets for c in chunks]),
-        has_target=np.concatenate([c.has_target for c in chunks]),
-        legal=np.concatenate([c.legal for c in chunks]),
-        onehot=c0.onehot, n_in=c0.n_in, n_out=c0.n_out, symbols=syms, clean_targets=clean,
-    )
-
-
 def empty_real(n_in: int) -> np.ndarray:
     return np.zeros((0, n_in), np.float64)
 
