@@ -57,13 +57,19 @@ SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values a
               help="Continue an interrupted run: skip its finished trials, run the rest "
                    "(the config and options must resolve to the run's config).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder (and errors).")
-def train(config, trials, jobs, seed, out, sets, quiet, resume):
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="local: --jobs processes; dask: a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="With --executor dask: a running scheduler (default: a LocalCluster of --jobs "
+                   "workers).")
+def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, scheduler):
     """Train CONFIG's trials and write results; prints ours beside the paper's numbers.
 
     Ctrl-C stops cleanly: finished trials are kept (exit code 130); --resume continues the run.
     """
-    from .runner import RunWriter, check_resume, default_out, execute
+    from .runner import RunWriter, check_resume, default_out
 
+    _check_executor(executor, scheduler)
     sets = list(sets)
     if trials is not None:
         sets.append(f"trials={trials}")
@@ -84,31 +90,11 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume):
             _fail(f"{run_dir} already holds a run; choose another --out, or --resume it")
         todo = list(range(cfg["trials"]))
     writer = RunWriter(run_dir, cfg, resume=bool(resume))
-    bar = None
     if not quiet:
-        from tqdm import tqdm
-
         click.echo(f"{cfg['experiment']}: {len(todo)} of {cfg['trials']} trial(s) to run, "
                    f"{jobs} job(s) -> {run_dir}", err=True)
-        bar = tqdm(total=len(todo), unit="trial", file=sys.stderr, dynamic_ncols=True)
-    counts = {"solved": 0, "failed": 0}
-
-    def on_result(rec, weights):
-        writer.add(rec, weights)
-        counts["solved" if rec["solved"] else "failed"] += 1
-        if bar is not None:
-            bar.set_postfix(counts)
-            bar.update(1)
-
-    status = "finished"
-    try:
-        execute(cfg, todo, jobs, on_result)
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        if bar is not None:
-            bar.close()
-        summary = writer.close(cfg, status)
+    status, summaries = _run_entries({None: (cfg, writer, todo)}, jobs, executor, scheduler, quiet)
+    summary = summaries[None]
     if status == "interrupted":
         click.echo(f"interrupted: {summary['trials']} finished trial(s) kept in {run_dir}", err=True)
         sys.exit(int(Exit.INTERRUPTED))
@@ -117,6 +103,50 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume):
     else:
         _print_summary(summary)
         click.echo(f"results: {run_dir}")
+
+
+def _check_executor(executor: str, scheduler: str | None) -> None:
+    if scheduler and executor != "dask":
+        _fail("--scheduler needs --executor dask")
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            from .executors import DASK_MISSING
+
+            _fail(DASK_MISSING)
+
+
+def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None, quiet: bool):
+    """Run the trials of every entry ``key -> (cfg, writer, todo)`` with one progress bar; close
+    every writer (also on Ctrl-C). Returns (status, {key: summary})."""
+    from .executors import run_jobs
+
+    jobs_list = [(key, cfg, k) for key, (cfg, _, todo) in entries.items() for k in todo]
+    bar = None
+    if not quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(jobs_list), unit="trial", file=sys.stderr, dynamic_ncols=True)
+    counts = {"solved": 0, "failed": 0}
+
+    def on_result(key, rec, weights):
+        entries[key][1].add(rec, weights)
+        counts["solved" if rec["solved"] else "failed"] += 1
+        if bar is not None:
+            bar.set_postfix(counts)
+            bar.update(1)
+
+    status = "finished"
+    try:
+        run_jobs(jobs_list, on_result, executor=executor, jobs=jobs, scheduler=scheduler)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        if bar is not None:
+            bar.close()
+    summaries = {key: writer.close(cfg, status) for key, (cfg, writer, _) in entries.items()}
+    return status, summaries
 
 
 def _print_summary(summary: dict) -> None:
@@ -232,6 +262,96 @@ def eval_(run_dir, trial, data, as_json):
                        f"mse {r['mse']:.5f}  max|err| {r['max_abs_error']:.4f}")
         click.echo(f"fraction correct: {frac:.4f} ({int(m[:, M_CORRECT].sum())}/{len(m)}) "
                    f"under criterion '{task.criterion}'")
+
+
+@main.command()
+@click.argument("configs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--grid", "grids", multiple=True, metavar="KEY=V1,V2,...",
+              help="Sweep KEY over the values (repeatable: the product of all grids).")
+@click.option("--zip", "zips", multiple=True, metavar="KEY=V1,V2,...",
+              help="Paired values: the i-th values of every --zip go together.")
+@click.option("--trials", type=click.IntRange(min=1), help="Trials per point (default: config).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Parallel workers (processes, or Dask workers of a LocalCluster).")
+@click.option("--seed", type=click.IntRange(min=0), help="Run seed of every point.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Sweep folder (default: results/sweeps/<timestamp>-<id>/).")
+@click.option("--resume", type=click.Path(file_okay=False, exists=True), metavar="SWEEP_DIR",
+              help="Continue an interrupted sweep (same command): finished trials are skipped.")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True)
+@click.option("--scheduler", metavar="ADDRESS", help="With --executor dask: a running scheduler.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder (and errors).")
+def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor, scheduler, quiet):
+    """Run every CONFIG (or the points of a sweep file, *.sweep.yaml) over --grid/--zip values.
+
+    Every point is a run folder (as `lstmrun train` writes) under one sweep folder with a
+    sweep.json manifest. Example: lstmrun sweep configs/paper/exp1_erg_3x2_lr05.yaml
+    --grid train.lr=0.1,0.2,0.5 --trials 10 --jobs 2
+    """
+    import datetime as _dt
+    import secrets
+
+    from .config import ConfigError
+    from .runner import RunWriter, check_resume
+    from .sweep import (check_manifest, load_sweep_file, make_points, parse_pairs,
+                        write_manifest)
+
+    _check_executor(executor, scheduler)
+    common = list(sets)
+    if trials is not None:
+        common.append(f"trials={trials}")
+    if seed is not None:
+        common.append(f"seed={seed}")
+    try:
+        files = [c for c in configs if c.endswith((".sweep.yaml", ".sweep.yml"))]
+        if files:
+            if len(configs) > 1 or grids or zips:
+                raise ConfigError("a sweep file stands alone (no other configs, --grid or --zip)")
+            cfgs, g, z, fsets = load_sweep_file(files[0])
+            points = make_points(cfgs, g, z, fsets + common)
+        else:
+            points = make_points(list(configs), parse_pairs(list(grids), "grid"),
+                                 parse_pairs(list(zips), "zip"), common)
+        if resume:
+            if out and Path(out) != Path(resume):
+                raise ConfigError("--out and --resume name different folders")
+            sdir = Path(resume)
+            check_manifest(sdir, points)
+        else:
+            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+            sdir = Path(out) if out else Path("results") / "sweeps" / f"{stamp}-{secrets.token_hex(3)}"
+            if (sdir / "sweep.json").exists():
+                raise ConfigError(f"{sdir} already holds a sweep; choose another --out, or --resume it")
+        entries = {}
+        for p in points:
+            rdir = sdir / p["name"]
+            todo = check_resume(rdir, p["cfg"]) if resume and (rdir / "meta.json").exists() \
+                else list(range(p["cfg"]["trials"]))
+            entries[p["name"]] = (p["cfg"], rdir, todo)
+    except (ConfigError, ValueError) as e:
+        _fail(str(e))
+    if not resume:
+        write_manifest(sdir, points)
+    entries = {k: (cfg, RunWriter(rdir, cfg, resume=bool(resume) and (rdir / "meta.json").exists()),
+                   todo) for k, (cfg, rdir, todo) in entries.items()}
+    n = sum(len(t) for _, _, t in entries.values())
+    if not quiet:
+        click.echo(f"sweep: {len(points)} point(s), {n} trial(s) to run, executor {executor}, "
+                   f"{jobs} job(s) -> {sdir}", err=True)
+    status, summaries = _run_entries(entries, jobs, executor, scheduler, quiet)
+    if status == "interrupted":
+        done = sum(s["trials"] for s in summaries.values())
+        click.echo(f"interrupted: {done} finished trial(s) kept in {sdir}; --resume {sdir} "
+                   "continues", err=True)
+        sys.exit(int(Exit.INTERRUPTED))
+    if not quiet:
+        for name, s in summaries.items():
+            st = s.get("sequences_to_solve") or {}
+            mean = f"{st['mean']:,.0f}" if st else "-"
+            click.echo(f"{name}: {s['solved']}/{s['trials']} solved, mean {mean}")
+    click.echo(str(sdir))
 
 
 @main.command()

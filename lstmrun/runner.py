@@ -22,7 +22,6 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 import numpy as np
@@ -237,10 +236,6 @@ class RunWriter:
 # ------------------------------------------------------------------------------------------------
 # execution
 
-def _worker_init():
-    os.environ["NUMBA_NUM_THREADS"] = "1"
-
-
 def warm_up(cfg: dict) -> None:
     """Compile (or load from Numba's cache) the kernels in this process before workers start, so
     that they load a warm cache instead of compiling in parallel."""
@@ -249,26 +244,11 @@ def warm_up(cfg: dict) -> None:
     make_model(cfg, task, np.random.default_rng(0)).train(chunk, lr=0.1)
 
 
-def execute(cfg: dict, trials: list[int], jobs: int, on_result) -> None:
-    """Run ``trials`` of ``cfg``; call ``on_result(rec, weights)`` in this process as each ends."""
-    if jobs <= 1:
-        for k in trials:
-            on_result(*run_trial(cfg, k))
-        return
-    os.environ["NUMBA_NUM_THREADS"] = "1"
-    warm_up(cfg)
-    import multiprocessing as mp
+def execute(cfg: dict, trials: list[int], jobs: int, on_result, executor: str = "local",
+            scheduler: str | None = None) -> None:
+    """Run ``trials`` of ``cfg``; call ``on_result(rec, weights)`` in this process as each ends
+    (see :mod:`lstmrun.executors`)."""
+    from .executors import run_jobs
 
-    ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as ex:
-        pending = {ex.submit(run_trial, cfg, k) for k in trials}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    on_result(*f.result())
-        except BaseException:
-            for f in pending:
-                f.cancel()
-            ex.shutdown(wait=False, cancel_futures=True)
-            raise
+    run_jobs([(None, cfg, k) for k in trials], lambda _key, rec, w: on_result(rec, w),
+             executor=executor, jobs=jobs, scheduler=scheduler)

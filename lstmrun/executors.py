@@ -1,0 +1,113 @@
+"""Where trials run: in this process, in a local process pool, or on a Dask cluster.
+
+A *job* is ``(key, cfg, k)``: trial ``k`` of the resolved config ``cfg``, tagged with ``key`` (which
+run folder it belongs to). :func:`run_jobs` calls ``on_result(key, rec, weights)`` in this process as
+each trial ends, in completion order -- so one writer per run folder stays in this process. A trial
+depends only on its config and index (see ``runner``), so results do not depend on the executor.
+
+- ``local``: ``jobs`` worker processes (spawned, ``NUMBA_NUM_THREADS=1``), or this process for
+  ``jobs <= 1``.
+- ``dask``: ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
+  one, a ``LocalCluster`` of ``jobs`` single-threaded worker processes is started for the run. Dask
+  re-runs the trials of a worker that dies. Needs ``pip install -e '.[dask]'``.
+
+Before fanning out, every distinct config's kernels are compiled here once (Numba's on-disk cache),
+so workers on this machine load them instead of compiling in parallel.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+EXECUTORS = ("local", "dask")
+DASK_MISSING = ("--executor dask needs Dask: pip install -e '.[dask]' "
+                "(or pip install 'dask[distributed]')")
+
+
+def _worker_init():
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+
+
+def _trial(cfg, k):
+    from .runner import run_trial
+
+    return run_trial(cfg, k)
+
+
+def _warm(jobs_list):
+    from .runner import warm_up
+
+    seen = set()
+    for _, cfg, _ in jobs_list:
+        ident = repr(sorted((s, repr(v)) for s, v in cfg.items()))
+        if ident not in seen:
+            seen.add(ident)
+            warm_up(cfg)
+
+
+def run_jobs(jobs_list, on_result, *, executor: str = "local", jobs: int = 1,
+             scheduler: str | None = None) -> None:
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
+    if not jobs_list:
+        return
+    if executor == "dask":
+        _run_dask(jobs_list, on_result, jobs, scheduler)
+    elif jobs <= 1:
+        for key, cfg, k in jobs_list:
+            on_result(key, *_trial(cfg, k))
+    else:
+        _run_pool(jobs_list, on_result, jobs)
+
+
+def _run_pool(jobs_list, on_result, jobs):
+    import multiprocessing as mp
+
+    os.environ["NUMBA_NUM_THREADS"] = "1"
+    _warm(jobs_list)
+    ctx = mp.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as ex:
+        pending = {ex.submit(_trial, cfg, k): key for key, cfg, k in jobs_list}
+        try:
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    key = pending.pop(f)
+                    on_result(key, *f.result())
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            ex.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _run_dask(jobs_list, on_result, jobs, scheduler):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError(DASK_MISSING) from None
+    os.environ["NUMBA_NUM_THREADS"] = "1"  # inherited by LocalCluster's worker processes
+    _warm(jobs_list)
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    try:
+        futures = {}
+        for key, cfg, k in jobs_list:
+            f = client.submit(_trial, cfg, k, pure=False, retries=2)
+            futures[f] = key
+        try:
+            for f in as_completed(list(futures)):
+                on_result(futures[f], *f.result())
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
