@@ -248,6 +248,11 @@ def eval_(run_dir, trial, data, as_json):
         _fail(f"{wpath}: weights do not fit the run's network")
     net.Wh[...] = w["Wh"]
     net.Wo[...] = w["Wo"]
+    if cfg["train"]["sequential"]:  # a trial that ended before its cells joined has none
+        from .runner import read_trials
+
+        rec = next((t for t in read_trials(run) if t["trial"] == trial), {})
+        net.enable_cells("cells_added_at" in rec)
     m = net.evaluate(chunk, criterion=task.criterion, threshold=task.threshold)
     rows = [{"sequence": i, "correct": bool(m[i, M_CORRECT]),
              "mse": float(m[i, M_SSE] / max(1.0, m[i, M_NTGT] * task.n_out)),
