@@ -4,7 +4,7 @@ PIP    ?= $(PYTHON) -m pip
 CONFIG ?= configs/paper/exp1_erg_3x2_lr05.yaml
 JOBS   ?= 2
 
-.PHONY: help install install-dev run test test-slow lint bench estimate clean
+.PHONY: help install install-dev run test test-slow lint bench estimate reproduce reproduce-quick reproduce-exp1 clean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,29 @@ lint: install-dev  ## ruff
 
 bench: install  ## engine throughput (time steps/s, sequences/s)
 	$(PYTHON) bench/bench_engine.py
+
+# ---- reproduction: plain lstmrun lines; an interrupted target resumes where it stopped
+QUICK_CONFIGS = configs/paper/exp1_erg_3x2_lr05.yaml configs/paper/exp1_erg_4x1_lr05.yaml \
+	configs/paper/exp2c_q50_p50.yaml configs/paper/exp2c_q100_p100.yaml \
+	configs/paper/exp3a_t100_n3.yaml configs/paper/exp4_adding_t100.yaml \
+	configs/paper/exp6a_temporal_order.yaml
+EXP1_CONFIGS = $(wildcard configs/paper/exp1_erg_[34]x*.yaml)
+ALL_CONFIGS = $(wildcard configs/paper/*.yaml)
+# sweep into DIR/runs, resuming if DIR already holds the sweep, then tabulate into DIR
+define reproduce
+	lstmrun sweep $(1) $(2) --jobs $(JOBS) $(if $(wildcard $(3)/runs/sweep.json),--resume,--out) $(3)/runs
+	lstmrun report $(3)/runs/*/ --out $(3) > /dev/null
+	@echo "report: $(3)/REPORT.md"
+endef
+
+reproduce-quick: install  ## the fast rows, 3 trials each (minutes) -> results/reproduction-quick/
+	$(call reproduce,$(QUICK_CONFIGS),--trials 3,results/reproduction-quick)
+
+reproduce-exp1: install  ## Exp 1, all five rows at the paper's 30 trials -> results/reproduction-exp1/
+	$(call reproduce,$(EXP1_CONFIGS),,results/reproduction-exp1)
+
+reproduce: install  ## every config of configs/paper at the paper's trial counts (hours) -> results/reproduction/
+	$(call reproduce,$(ALL_CONFIGS),,results/reproduction)
 
 estimate: install  ## project the hours of every paper row from measured throughput
 	$(PYTHON) bench/estimate_hours.py --jobs $(JOBS)

@@ -364,7 +364,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
 @click.option("--format", "fmt", type=click.Choice(["md", "csv", "json"]), default="md",
               show_default=True)
 @click.option("--out", type=click.Path(file_okay=False),
-              help="Also write report.md, summary.csv and report.json into this folder.")
+              help="Also write REPORT.md, summary.csv and report.json into this folder.")
 def report(run_dirs, fmt, out):
     """Tabulate RUN_DIRS beside the paper: success with a 95% Clopper-Pearson interval, sequences
     to solve (mean with a bootstrap 95% interval, median, IQR, range), post-test figures, flags."""

@@ -45,7 +45,7 @@ __all__ = ["wilson", "clopper_pearson", "bootstrap_mean_ci", "row_stats", "rende
            "report_command", "FORMATS"]
 
 FORMATS = ("md", "csv", "json")
-OUT_NAMES = {"md": "report.md", "csv": "summary.csv", "json": "report.json"}
+OUT_NAMES = {"md": "REPORT.md", "csv": "summary.csv", "json": "report.json"}
 
 FLAG_MEAN = "paper mean outside our 95% CI"
 FLAG_SUCCESS = "success significantly below the paper's"
@@ -396,7 +396,7 @@ def report_command(run_dirs, fmt: str = "md", out=None) -> str:
     """Rows for every run folder in ``run_dirs``, rendered as ``fmt``; the text is returned.
 
     A path that is not a run folder raises ValueError naming it. With ``out`` (a directory,
-    created if missing) all three files are written there: report.md, summary.csv, report.json.
+    created if missing) all three files are written there: REPORT.md, summary.csv, report.json.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")

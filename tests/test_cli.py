@@ -148,6 +148,6 @@ def test_report_tabulates_runs_and_rejects_other_folders(tmp_path):
     r = run("report", out, "--out", tmp_path / "rep")
     assert r.exit_code == 0, r.output
     assert "exp1_erg_3x2_lr05" in r.output or "run" in r.output
-    assert (tmp_path / "rep" / "report.md").exists() and (tmp_path / "rep" / "summary.csv").exists()
+    assert (tmp_path / "rep" / "REPORT.md").exists() and (tmp_path / "rep" / "summary.csv").exists()
     r = run("report", tmp_path)
     assert r.exit_code == 2 and "not a run folder" in r.output

@@ -211,7 +211,7 @@ def test_render_json_and_out_dir(two_runs, tmp_path):
     assert data[0]["paper"]["source"] == "HS97 Table 3"
     assert data[0]["success_ci"] == pytest.approx([0.6915, 1.0], abs=1e-4)
     assert (out / "report.json").read_text() == text
-    assert (out / "report.md").read_text().startswith("| run |")
+    assert (out / "REPORT.md").read_text().startswith("| run |")
     assert (out / "summary.csv").read_text().startswith("run,")
     with pytest.raises(ValueError, match="unknown format"):
         render(data, "xml")
