@@ -4,13 +4,16 @@ PIP    ?= $(PYTHON) -m pip
 CONFIG ?= configs/paper/exp1_erg_3x2_lr05.yaml
 JOBS   ?= 2
 
-.PHONY: help install install-dev run test test-slow lint bench estimate reproduce reproduce-quick reproduce-exp1 clean
+.PHONY: help install install-plot install-dev run test test-slow lint bench estimate reproduce reproduce-quick reproduce-exp1 clean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 install:  ## install lstmrun and its core dependencies (pip install -e .)
 	$(PIP) install -q -e .
+
+install-plot:  ## install with matplotlib (plots of reports)
+	$(PIP) install -q -e '.[plot]'
 
 install-dev:  ## install with the test dependencies
 	$(PIP) install -q -e '.[dev]'
@@ -40,17 +43,17 @@ ALL_CONFIGS = $(wildcard configs/paper/*.yaml)
 # sweep into DIR/runs, resuming if DIR already holds the sweep, then tabulate into DIR
 define reproduce
 	lstmrun sweep $(1) $(2) --jobs $(JOBS) $(if $(wildcard $(3)/runs/sweep.json),--resume,--out) $(3)/runs
-	lstmrun report $(3)/runs/*/ --out $(3) > /dev/null
+	lstmrun report $(3)/runs/*/ --out $(3) $(if $(NOPLOTS),,--plots) > /dev/null
 	@echo "report: $(3)/REPORT.md"
 endef
 
-reproduce-quick: install  ## the fast rows, 3 trials each (minutes) -> results/reproduction-quick/
+reproduce-quick: install-plot  ## the fast rows, 3 trials each (minutes) -> results/reproduction-quick/
 	$(call reproduce,$(QUICK_CONFIGS),--trials 3,results/reproduction-quick)
 
-reproduce-exp1: install  ## Exp 1, all five rows at the paper's 30 trials -> results/reproduction-exp1/
+reproduce-exp1: install-plot  ## Exp 1, all five rows at the paper's 30 trials -> results/reproduction-exp1/
 	$(call reproduce,$(EXP1_CONFIGS),,results/reproduction-exp1)
 
-reproduce: install  ## every config of configs/paper at the paper's trial counts (hours) -> results/reproduction/
+reproduce: install-plot  ## every config of configs/paper at the paper's trial counts (hours) -> results/reproduction/
 	$(call reproduce,$(ALL_CONFIGS),,results/reproduction)
 
 estimate: install  ## project the hours of every paper row from measured throughput

@@ -365,15 +365,51 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
               show_default=True)
 @click.option("--out", type=click.Path(file_okay=False),
               help="Also write REPORT.md, summary.csv and report.json into this folder.")
-def report(run_dirs, fmt, out):
+@click.option("--plots", is_flag=True,
+              help="With --out: also plot every run (sequences to solve, learning curves) into "
+                   "OUT/plots (needs matplotlib: pip install -e '.[plot]').")
+def report(run_dirs, fmt, out, plots):
     """Tabulate RUN_DIRS beside the paper: success with a 95% Clopper-Pearson interval, sequences
     to solve (mean with a bootstrap 95% interval, median, IQR, range), post-test figures, flags."""
     from .report import report_command
 
+    if plots and not out:
+        _fail("--plots needs --out")
     try:
         click.echo(report_command(list(run_dirs), fmt=fmt, out=out))
-    except ValueError as e:
+        if plots:
+            from .plots import plot_runs
+
+            plot_runs(list(run_dirs), Path(out) / "plots")
+    except (ValueError, RuntimeError) as e:
         _fail(str(e))
+
+
+@main.command("inspect")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True))
+@click.option("--trial", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the one sequence drawn from the run's task.")
+@click.option("--config", type=click.Path(dir_okay=False), help="Use this config instead of the "
+              "run's (same network), e.g. to look at a longer lag.")
+@click.option("--out", type=click.Path(dir_okay=False), help="PNG to write "
+              "(default: RUN_DIR/inspect_trial_K_seed_S.png).")
+@click.option("--json", "as_json", is_flag=True, help="Print the raw traces as JSON instead.")
+def inspect_cmd(run_dir, trial, seed, config, out, as_json):
+    """Run a trained LSTM of RUN_DIR over one sequence and plot input, cell states, gates and
+    outputs over time: the stored information riding the constant error carousel."""
+    from .inspect import inspect_run, plot_trace, to_jsonable
+
+    try:
+        tr = inspect_run(run_dir, trial, seed=seed, config=config)
+        if as_json:
+            click.echo(json.dumps(to_jsonable(tr)))
+            return
+        path = Path(out) if out else Path(run_dir) / f"inspect_trial_{trial}_seed_{seed}.png"
+        plot_trace(tr, path)
+    except (ValueError, RuntimeError, OSError) as e:
+        _fail(str(e))
+    click.echo(str(path))
 
 
 if __name__ == "__main__":
