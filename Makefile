@@ -7,7 +7,7 @@ JOBS   ?= 2
 .PHONY: help install install-plot install-dev run test test-slow lint bench estimate reproduce reproduce-quick reproduce-exp1 clean
 
 help:  ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 install:  ## install lstmrun and its core dependencies (pip install -e .)
 	$(PIP) install -q -e .
@@ -52,6 +52,9 @@ reproduce-quick: install-plot  ## the fast rows, 3 trials each (minutes) -> resu
 
 reproduce-exp1: install-plot  ## Exp 1, all five rows at the paper's 30 trials -> results/reproduction-exp1/
 	$(call reproduce,$(EXP1_CONFIGS),,results/reproduction-exp1)
+
+reproduce-exp%: install-plot  ## Exp N (2-6) and its baselines at the paper's trial counts, e.g. reproduce-exp4
+	$(call reproduce,$(wildcard configs/paper/exp$*[a-z_]*.yaml),,results/reproduction-exp$*)
 
 reproduce: install-plot  ## every config of configs/paper at the paper's trial counts (hours) -> results/reproduction/
 	$(call reproduce,$(ALL_CONFIGS),,results/reproduction)
