@@ -28,9 +28,13 @@ def main(argv=None):
     a = ap.parse_args(argv)
     out = Path(a.out)
     table = report_command(a.runs, fmt="md", out=out)
+    from PIL import Image  # matplotlib's own dependency
+
     for p in plot_runs(a.runs, out / "plots"):
         if p.suffix == ".svg":
-            p.unlink()
+            p.unlink(missing_ok=True)
+        elif p.exists():  # a 64-colour palette keeps the committed PNGs small
+            Image.open(p).convert("RGB").quantize(colors=64).save(p, optimize=True)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                             check=False).stdout.strip()
     head = [
