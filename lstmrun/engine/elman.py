@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .frnn import _finish_metrics, _load_z, judge_step, logistic
+from .frnn import _load_z, logistic
+from .judge import finish_metrics, judge_step
 from .lstm97 import FLAG_JUDGE, FLAG_TRAIN
 from .model import KernelModel
 
@@ -186,7 +187,7 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
             for k in range(K):
                 for m in range(NZ):
                     Wo[k, m] += dWo[k, m]
-        _finish_metrics(metrics, oi, stats, ok, ntgt)
+        finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
             break

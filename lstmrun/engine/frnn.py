@@ -61,17 +61,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .lstm97 import (
-    CRIT_ABS,
-    CRIT_LEGAL,
-    FLAG_JUDGE,
-    FLAG_TRAIN,
-    M_CORRECT,
-    M_MAXABS,
-    M_NTGT,
-    M_SSE,
-    M_SUMABS,
-)
+from .judge import CRIT_ABS, CRIT_LEGAL, FLAG_JUDGE, FLAG_TRAIN, N_METRICS, finish_metrics, judge_step  # noqa: F401
 from .model import KernelModel
 
 OUTPUT_MODES = ("separate", "visible")
@@ -186,37 +176,6 @@ def logistic(x):
 
 
 @njit(cache=True)
-def judge_step(yo, clean_row, lg, K, crit, thr, stats):
-    """Statistics and criterion of one judged step (as ``lstm97.run_sequences``).
-
-    stats f64 (3,): [sse, sumabs, maxabs], updated in place. Returns False when the step fails
-    the criterion: "abs": some |clean target - output| >= thr; "legal": some legal output (bit k
-    of ``lg``) is not strictly above every illegal one."""
-    ok = True
-    for k in range(K):
-        d = clean_row[k] - yo[k]
-        ad = abs(d)
-        stats[0] += d * d
-        stats[1] += ad
-        if ad > stats[2]:  # noqa: PLR1730  (the LSTM kernel's NaN semantics)
-            stats[2] = ad
-        if crit == CRIT_ABS and not ad < thr:
-            ok = False
-    if crit == CRIT_LEGAL:
-        lo = np.inf
-        hi = -np.inf
-        for k in range(K):
-            if (lg >> k) & 1:
-                if yo[k] < lo:  # noqa: PLR1730
-                    lo = yo[k]
-            elif yo[k] > hi:
-                hi = yo[k]
-        if not lo > hi:
-            ok = False
-    return ok
-
-
-@njit(cache=True)
 def _load_z(z, x_idx, x_real, t, I, onehot, prev_xi):
     """Put x(t) into z[0:I] (one-hot: clear the previous index, set the current one; O(1)).
     Returns the current one-hot index (0 for real inputs)."""
@@ -284,15 +243,6 @@ def _error_signals(Wo, targets, t, yo, dyo, ek, g, I, N, K, visible):
             for k in range(K):
                 acc += Wo[k, zr + r] * ek[k]
             g[r] = acc
-
-
-@njit(cache=True)
-def _finish_metrics(metrics, oi, stats, ok, ntgt):
-    metrics[oi, M_SSE] = stats[0]
-    metrics[oi, M_MAXABS] = stats[2]
-    metrics[oi, M_CORRECT] = 1.0 if ok else 0.0
-    metrics[oi, M_NTGT] = ntgt
-    metrics[oi, M_SUMABS] = stats[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,7 +355,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
             for k in range(KO):
                 for m in range(NZ):
                     Wo[k, m] += dWo[k, m]
-        _finish_metrics(metrics, oi, stats, ok, ntgt)
+        finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
             break
@@ -535,7 +485,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
             for k in range(KO):
                 for m in range(NZ):
                     Wo[k, m] += lr * dWo[k, m]
-        _finish_metrics(metrics, oi, stats, ok, ntgt)
+        finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
             break

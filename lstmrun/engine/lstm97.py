@@ -38,18 +38,11 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
+from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in judge.py)
+    CRIT_ABS, CRIT_LEGAL, CRIT_NONE, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT, M_SSE,
+    M_SUMABS, N_METRICS, finish_metrics, judge_step,
+)
 
-CRIT_LEGAL = 0  # legal next symbols are the most active outputs at every target step (Exp 1, A12)
-CRIT_ABS = 1    # |target - output| < thr for every output at every target step (ABS(beta))
-CRIT_NONE = 2   # error statistics only
-
-# step_flags bits
-FLAG_TRAIN = 1
-FLAG_JUDGE = 2
-
-# metrics columns returned per sequence
-M_SSE, M_MAXABS, M_CORRECT, M_NTGT, M_SUMABS = 0, 1, 2, 3, 4
-N_METRICS = 5
 
 # ip (integer parameters) layout
 (IP_NIN, IP_NOUT, IP_B, IP_S, IP_OG, IP_G, IP_H, IP_OUT, IP_ONEHOT, IP_REC, IP_OIN, IP_OBIAS,
@@ -126,6 +119,7 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
     Pc = np.zeros((C, NZ))     # dS_c / dWh[c, :]
     dWh = np.zeros((H, NZ))    # summed changes (per-sequence mode)
     dWo = np.zeros((K, NU))
+    stats = np.zeros(3)        # sse, sum |err|, max |err| of the sequence (judge.judge_step)
 
     n_done = 0
     for oi in range(order.shape[0]):
@@ -142,9 +136,7 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
             if not update_per_step:
                 dWh[:, :] = 0.0
                 dWo[:, :] = 0.0
-        sse = 0.0
-        sumabs = 0.0
-        maxabs = 0.0
+        stats[:] = 0.0
         ntgt = 0
         ok = True
 
@@ -245,26 +237,8 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
             fl = step_flags[t]
             if fl & FLAG_JUDGE:
                 ntgt += 1
-                # ---- statistics and criterion (against the noise-free target)
-                for k in range(K):
-                    d = clean_targets[t, k] - yo[k]
-                    ad = abs(d)
-                    sse += d * d
-                    sumabs += ad
-                    maxabs = max(maxabs, ad)
-                    if crit == CRIT_ABS and not ad < thr:
-                        ok = False
-                if crit == CRIT_LEGAL:
-                    lg = legal[t]
-                    lo = np.inf
-                    hi = -np.inf
-                    for k in range(K):
-                        if (lg >> k) & 1:
-                            lo = min(lo, yo[k])
-                        elif yo[k] > hi:
-                            hi = yo[k]
-                    if not lo > hi:
-                        ok = False
+                if not judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats):
+                    ok = False
             if learn and (fl & FLAG_TRAIN):
                 # ---- backward pass (eqs. 19-28), using the weights before this step's change
                 for k in range(K):
@@ -338,11 +312,7 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                 for m in range(NU):
                     Wo[k, m] += dWo[k, m]
 
-        metrics[oi, M_SSE] = sse
-        metrics[oi, M_MAXABS] = maxabs
-        metrics[oi, M_CORRECT] = 1.0 if ok else 0.0
-        metrics[oi, M_NTGT] = ntgt
-        metrics[oi, M_SUMABS] = sumabs
+        finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
             break

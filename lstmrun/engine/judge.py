@@ -1,0 +1,63 @@
+"""What every kernel shares: criterion and flag codes, metrics columns, and the judging of a step.
+
+A kernel calls :func:`judge_step` at every step whose flags carry ``FLAG_JUDGE`` and
+:func:`finish_metrics` at the end of each sequence, so the LSTM and the baselines report the same
+statistics the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+CRIT_LEGAL = 0  # legal next symbols are the most active outputs at every target step (Exp 1, A12)
+CRIT_ABS = 1    # |target - output| < thr for every output at every target step (ABS(beta))
+CRIT_NONE = 2   # error statistics only
+
+# step_flags bits
+FLAG_TRAIN = 1
+FLAG_JUDGE = 2
+
+# metrics columns returned per sequence
+M_SSE, M_MAXABS, M_CORRECT, M_NTGT, M_SUMABS = 0, 1, 2, 3, 4
+N_METRICS = 5
+
+
+@njit(cache=True)
+def judge_step(yo, clean_row, lg, K, crit, thr, stats):
+    """Statistics and criterion of one judged step .
+
+    stats f64 (3,): [sse, sumabs, maxabs], updated in place. Returns False when the step fails
+    the criterion: "abs": some |clean target - output| >= thr; "legal": some legal output (bit k
+    of ``lg``) is not strictly above every illegal one."""
+    ok = True
+    for k in range(K):
+        d = clean_row[k] - yo[k]
+        ad = abs(d)
+        stats[0] += d * d
+        stats[1] += ad
+        if ad > stats[2]:  # noqa: PLR1730  (the LSTM kernel's NaN semantics)
+            stats[2] = ad
+        if crit == CRIT_ABS and not ad < thr:
+            ok = False
+    if crit == CRIT_LEGAL:
+        lo = np.inf
+        hi = -np.inf
+        for k in range(K):
+            if (lg >> k) & 1:
+                if yo[k] < lo:  # noqa: PLR1730
+                    lo = yo[k]
+            elif yo[k] > hi:
+                hi = yo[k]
+        if not lo > hi:
+            ok = False
+    return ok
+
+
+@njit(cache=True)
+def finish_metrics(metrics, oi, stats, ok, ntgt):
+    metrics[oi, M_SSE] = stats[0]
+    metrics[oi, M_MAXABS] = stats[2]
+    metrics[oi, M_CORRECT] = 1.0 if ok else 0.0
+    metrics[oi, M_NTGT] = ntgt
+    metrics[oi, M_SUMABS] = stats[1]
