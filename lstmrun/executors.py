@@ -76,9 +76,11 @@ def _run_pool(jobs_list, on_result, jobs):
                     key = pending.pop(f)
                     on_result(key, *f.result())
         except BaseException:
-            for f in pending:
-                f.cancel()
-            ex.shutdown(wait=False, cancel_futures=True)
+            # Ctrl-C (or an error): trials in flight are abandoned -- stop their workers now
+            # rather than wait for them (a signal sent to this process alone does not reach them)
+            for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                proc.terminate()
+            ex.shutdown(wait=False)
             raise
 
 

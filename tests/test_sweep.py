@@ -114,3 +114,26 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     r = run("train", CFG, "--trials", 8, "--resume", killed, "-q", *sets)
     assert r.exit_code == 0, r.output
     assert rows(tj) == rows(full / "trials.jsonl")
+
+
+def test_ctrl_c_with_a_worker_pool_stops_at_once_with_130(tmp_path):
+    """SIGINT to the submitting process alone (as `kill -INT` sends it) must not wait for the
+    trials in flight: workers are stopped, finished trials kept, exit code 130."""
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "lstmrun.cli", "train", str(CFG), "--trials", "30", "--jobs", "2",
+           "--out", str(out), "-q", "--set", "protocol.budget=400000"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    tj = out / "trials.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if tj.exists() and tj.read_text().strip():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.time()
+    rc = proc.wait(timeout=60)
+    assert rc == 130
+    assert time.time() - t0 < 15
+    assert b"interrupted" in proc.stderr.read()
+    assert json.loads((out / "meta.json").read_text())["status"] == "interrupted"
+    assert len(rows(tj)) >= 1
