@@ -93,12 +93,7 @@ def plot_sequences(cfg: dict, trials: list[dict], path_stem: Path) -> list[Path]
     ax.grid(True, which="major", axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
-    out = []
-    for ext in (".png", ".svg"):
-        p = path_stem.with_name(path_stem.name + ext)
-        _save(fig, p)
-        out.append(p)
-    return out
+    return _save_both(fig, path_stem)
 
 
 def plot_curves(cfg: dict, trials: list[dict], path_stem: Path) -> list[Path]:
@@ -139,6 +134,11 @@ def plot_curves(cfg: dict, trials: list[dict], path_stem: Path) -> list[Path]:
     ax_e.set_title(f"{exp}: learning curves, {ok}/{len(trials)} solved "
                    "(solid: solved, dotted: failed)")
     fig.tight_layout()
+    return _save_both(fig, path_stem)
+
+
+def _save_both(fig, path_stem: Path) -> list[Path]:
+    """Write ``fig`` as PNG and SVG beside each other."""
     out = []
     for ext in (".png", ".svg"):
         p = path_stem.with_name(path_stem.name + ext)

@@ -198,25 +198,13 @@ class Elman(KernelModel):
     """An Elman SRN with weights ``Wh``/``Wo``; same Python interface as ``LSTM97``."""
 
     def __init__(self, arch: ElmanArch, Wh: np.ndarray, Wo: np.ndarray, reset_act: float = 0.0):
-        Mh, Mo = arch.masks()
-        if Wh.shape != Mh.shape or Wo.shape != Mo.shape:
-            raise ValueError(f"weight shapes {Wh.shape}, {Wo.shape} do not fit the architecture "
-                             f"({Mh.shape}, {Mo.shape})")
-        self.arch = arch
-        self.Wh = np.ascontiguousarray(Wh * Mh, dtype=np.float64)
-        self.Wo = np.ascontiguousarray(Wo * Mo, dtype=np.float64)
-        self.Mh, self.Mo = Mh, Mo
-        self.reset_act = float(reset_act)
+        self._set_weights(arch, Wh, Wo, reset_act)
         self.ip = np.array([arch.n_in, arch.n_out, arch.n_hidden, 0], dtype=np.int64)
 
     @classmethod
     def random(cls, arch: ElmanArch, init_scale: float, rng: np.random.Generator,
                reset_act: float = 0.0) -> Elman:
-        a = float(getattr(init_scale, "scale", init_scale))   # a number or an arch.Init
-        Mh, Mo = arch.masks()
-        Wh = rng.uniform(-a, a, size=Mh.shape) * Mh
-        Wo = rng.uniform(-a, a, size=Mo.shape) * Mo
-        return cls(arch, Wh, Wo, reset_act)
+        return cls(arch, *cls._draw(arch, init_scale, rng), reset_act)
 
     def copy(self) -> Elman:
         return Elman(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)

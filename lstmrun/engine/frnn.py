@@ -505,19 +505,11 @@ class FRNN(KernelModel):
                  reset_act: float = 0.0):
         if rule not in RULES:
             raise ValueError(f"rule must be one of {RULES}")
-        Mh, Mo = arch.masks()
         if Wo is None:        # the visible net has no separate output weights
-            Wo = np.zeros(Mo.shape)
-        if Wh.shape != Mh.shape or Wo.shape != Mo.shape:
-            raise ValueError(f"weight shapes {Wh.shape}, {Wo.shape} do not fit the architecture "
-                             f"({Mh.shape}, {Mo.shape})")
-        self.arch = arch
+            Wo = np.zeros(arch.masks()[1].shape)
+        self._set_weights(arch, Wh, Wo, reset_act)
         self.rule = rule
-        self.Wh = np.ascontiguousarray(Wh * Mh, dtype=np.float64)
-        self.Wo = np.ascontiguousarray(Wo * Mo, dtype=np.float64)
-        self.Mh, self.Mo = Mh, Mo
-        self.reset_act = float(reset_act)
-        self._ha = active_list(Mh)
+        self._ha = active_list(self.Mh)
         self.ip = np.array([arch.n_in, arch.n_out, arch.n_rec, int(arch.outputs == "visible"), 0],
                            dtype=np.int64)
 
@@ -525,10 +517,7 @@ class FRNN(KernelModel):
     def random(cls, arch: FRNNArch, init_scale: float, rng: np.random.Generator,
                rule: str = "rtrl", reset_act: float = 0.0) -> FRNN:
         """Every connection U[-init_scale, init_scale] (HS97: 0.2 for Exps 1 and 2)."""
-        a = float(getattr(init_scale, "scale", init_scale))   # a number or an arch.Init
-        Mh, Mo = arch.masks()
-        Wh = rng.uniform(-a, a, size=Mh.shape) * Mh
-        Wo = rng.uniform(-a, a, size=Mo.shape) * Mo
+        Wh, Wo = cls._draw(arch, init_scale, rng)
         return cls(arch, Wh, Wo, rule=rule, reset_act=reset_act)
 
     def copy(self) -> FRNN:

@@ -28,6 +28,26 @@ class KernelModel:
 
     onehot_slot: int
 
+    def _set_weights(self, arch, Wh: np.ndarray, Wo: np.ndarray, reset_act: float) -> None:
+        """Check the shapes against ``arch.masks()`` and keep the weights; entries outside the
+        masks are forced to zero (they are not connections of this net)."""
+        Mh, Mo = arch.masks()
+        if Wh.shape != Mh.shape or Wo.shape != Mo.shape:
+            raise ValueError(f"weight shapes {Wh.shape}, {Wo.shape} do not fit the architecture "
+                             f"({Mh.shape}, {Mo.shape})")
+        self.arch = arch
+        self.Wh = np.ascontiguousarray(Wh * Mh, dtype=np.float64)
+        self.Wo = np.ascontiguousarray(Wo * Mo, dtype=np.float64)
+        self.Mh, self.Mo = Mh, Mo
+        self.reset_act = float(reset_act)
+
+    @staticmethod
+    def _draw(arch, init_scale, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Every connection U[-a, a]; ``init_scale`` is a number or an ``arch.Init``."""
+        a = float(getattr(init_scale, "scale", init_scale))
+        Mh, Mo = arch.masks()
+        return rng.uniform(-a, a, size=Mh.shape) * Mh, rng.uniform(-a, a, size=Mo.shape) * Mo
+
     def n_weights(self) -> int:
         return int(self.Mh.sum() + self.Mo.sum())
 
@@ -81,16 +101,8 @@ class LSTM97(KernelModel):
     """The 1997 LSTM: weights ``Wh``/``Wo`` (see :mod:`lstmrun.engine.arch`) and its kernel."""
 
     def __init__(self, arch: Arch, Wh: np.ndarray, Wo: np.ndarray, reset_act: float = 0.0):
-        Mh, Mo = arch.masks()
-        if Wh.shape != Mh.shape or Wo.shape != Mo.shape:
-            raise ValueError(f"weight shapes {Wh.shape}, {Wo.shape} do not fit the architecture "
-                             f"({Mh.shape}, {Mo.shape})")
-        self.arch = arch
-        # weights outside the masks are forced to zero: they are not connections of this net
-        self.Wh = np.ascontiguousarray(Wh * Mh, dtype=np.float64)
-        self.Wo = np.ascontiguousarray(Wo * Mo, dtype=np.float64)
-        self.Mh, self.Mo = Mh, Mo
-        self.reset_act = float(reset_act)
+        self._set_weights(arch, Wh, Wo, reset_act)
+        Mh, Mo = self.Mh, self.Mo
         I = arch.n_in
         self.ip = np.array([I, arch.n_out, arch.blocks, arch.cells_per_block,
                             int(arch.output_gate), SQUASH[arch.g], SQUASH[arch.h],
