@@ -4,7 +4,7 @@ PIP    ?= $(PYTHON) -m pip
 CONFIG ?= configs/paper/exp1_erg_3x2_lr05.yaml
 JOBS   ?= 2
 
-.PHONY: help install install-plot install-dev run test test-slow lint bench estimate reproduce reproduce-quick reproduce-exp1 clean
+.PHONY: help install install-plot install-dev run test test-slow lint bench bench-peers estimate reproduce reproduce-quick reproduce-exp1 clean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -30,8 +30,12 @@ test-slow: install-dev  ## the slow tier: statistical checks and long runs
 lint: install-dev  ## ruff
 	$(PYTHON) -m ruff check lstmrun tests bench
 
-bench: install  ## engine throughput (time steps/s, sequences/s)
-	$(PYTHON) bench/bench_engine.py
+bench: install  ## engine throughput beside NumPy peers (+ PyTorch peers if torch is installed); BENCH_ARGS=--quick
+	$(PYTHON) bench/bench_engine.py $(BENCH_ARGS)
+
+bench-peers: install  ## install the PyTorch CPU build (torch==2.13.0, the bench extra), then make bench
+	$(PIP) install -q 'torch==2.13.0' && $(PIP) install -q -e '.[bench]'
+	$(PYTHON) bench/bench_engine.py $(BENCH_ARGS)
 
 # ---- reproduction: plain lstmrun lines; an interrupted target resumes where it stopped
 QUICK_CONFIGS = configs/paper/exp1_erg_3x2_lr05.yaml configs/paper/exp1_erg_4x1_lr05.yaml \

@@ -1,20 +1,28 @@
 """Engine throughput: training time steps per second and sequences per second, beside peers.
 
-Run with ``make bench`` (or ``python bench/bench_engine.py [--rounds N] [--quick]``). Every case is
-measured in interleaved rounds (engine, then each peer, then the engine again, ...) and reported as
-medians with the median per-round ratio, because this machine (2 cores) is shared.
+Run with ``make bench`` (or ``python bench/bench_engine.py [--rounds N] [--quick] [--no-torch]``).
+Every case is measured in interleaved rounds (engine, then each peer, then the engine again, ...)
+and reported as medians with the median per-round ratio, because this machine (2 cores) is shared.
 
 Cases (each exactly as ``lstmrun train`` runs it):
-- ``erg_3x2``: Exp 1, 3x2 net (332 weights as configured, 276 literal), per-string weight changes,
-  strings drawn from a 256-string training set;
+- ``erg_3x2``: (a) Exp 1, 3x2 net (332 weights as configured, 276 literal), per-string weight
+  changes, strings drawn from a 256-string training set;
 - ``erg_3x2_step``: the same with per-step weight changes (the 1997 rule applied every step);
-- ``adding_t100``: Exp 4, the 93-weight net, T=100, error at the sequence end only;
-- ``2c_q1000``: Exp 2c, q = p = 1000, 6,064 weights, one-hot input over 1004 symbols.
+- ``adding_t100``: (b) Exp 4, the 93-weight net, T=100, error at the sequence end only;
+- ``2c_q1000``: (c) Exp 2c, q = p = 1000, 6,064 weights, one-hot input over 1004 symbols;
+- ``rtrl_h3``, ``rtrl_h12``: (d) the RTRL baseline of Exp 1 (HS97 Table 1: a fully recurrent net,
+  7 visible output units, 3 / 12 hidden units, 170 / 494 weights, exact RTRL, per-step changes).
 
 Peers:
-- ``engine-generic``: the same Numba kernel without per-architecture specialisation;
-- ``numpy``: a vectorised NumPy implementation of the same rule (``tests/reference.py``, which the
-  tests check equal to the engine to 1e-10), timed on fewer sequences and scaled.
+- ``engine-generic``: the same Numba kernel without per-architecture specialisation (LSTM cases);
+- ``numpy``: a vectorised NumPy implementation of the same rule (LSTM: ``tests/reference.py``;
+  RTRL: ``bench/numpy_rtrl.py``; the tests check both equal to the engine to 1e-10), timed on
+  fewer sequences and scaled;
+- ``torch-online``, ``torch-batchN`` (cases a-c, when PyTorch is installed): ``nn.LSTM`` of the
+  same size trained one sequence at a time with BPTT and an SGD step per sequence, and N sequences
+  per batch (a different rule, for throughput only); see ``bench/torch_peers.py``.
+
+Everything runs on one thread (Numba, BLAS, torch).
 """
 
 from __future__ import annotations
@@ -26,20 +34,26 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+for _v in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from lstmrun.config import load
-from lstmrun.engine import LSTM97
-from lstmrun.runner import make_arch, make_init
+from lstmrun.runner import make_model
 from lstmrun.tasks.registry import build_task
 
+TORCH_HINT = ("torch rows skipped: PyTorch is not installed "
+              "(pip install torch==2.13.0, then pip install -e '.[bench]')")
 
-def make_case(name, config, sets, n_seqs, n_numpy):
+
+def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
+    """A case: the engine timing ``n_seqs`` sequences, and its peers. ``n_torch`` > 0 adds the
+    PyTorch peers (online on ``n_torch`` sequences, batched on all)."""
     cfg = load(ROOT / "configs" / "paper" / config, sets)
     task = build_task(cfg["task"])
     rng = np.random.default_rng(0)
@@ -52,7 +66,8 @@ def make_case(name, config, sets, n_seqs, n_numpy):
     else:
         chunk = task.sample(rng, n_seqs)
         order = np.arange(n_seqs)
-    net0 = LSTM97.random(make_arch(cfg, task), make_init(cfg), rng)
+    net0 = make_model(cfg, task, rng)
+    lstm = cfg["model"]["kind"] == "lstm97"
     per_step = cfg["train"]["update"] == "step"
     lr = cfg["train"]["lr"]
     steps = int(chunk.lengths()[order].sum())
@@ -71,37 +86,76 @@ def make_case(name, config, sets, n_seqs, n_numpy):
             os.environ.pop("LSTMRUN_SPECIALIZE")
 
     def numpy_peer():
-        from reference import ref_train
-
         sub = order[:n_numpy]
         t0 = time.perf_counter()
-        ref_train(net0.arch, net0.Wh.copy(), net0.Wo.copy(), chunk, sub, lr, per_step)
+        if lstm:
+            from reference import ref_train
+
+            ref_train(net0.arch, net0.Wh.copy(), net0.Wo.copy(), chunk, sub, lr, per_step,
+                      net0.reset_act)
+        else:
+            from numpy_rtrl import rtrl_train
+
+            rtrl_train(net0.arch, net0.Wh, net0.Wo, chunk, sub, lr, per_step, net0.reset_act)
         dt = time.perf_counter() - t0
         return dt * steps / int(chunk.lengths()[sub].sum())  # scaled to the full case
 
-    peers = {"engine-generic": generic}
+    peers, weights, notes = {}, {}, []
+    if lstm:
+        peers["engine-generic"] = generic
     if n_numpy:
         peers["numpy"] = numpy_peer
+    if n_torch and torch_opts is not None:
+        import torch_peers
+
+        arch = net0.arch
+        fns, desc = torch_peers.make_peers(
+            chunk, order, hidden=arch.blocks * arch.cells_per_block, output_act=arch.output_act,
+            n_online=n_torch, lr=lr, **torch_opts)
+        peers.update(fns)
+        weights.update({k: v[0] for k, v in desc.items()})
+        notes += [f"{name} {k}: {v[1]}" for k, v in desc.items()]
     return {"name": name, "weights": net0.n_weights(), "steps": steps, "seqs": n_seqs,
-            "engine": engine, "peers": peers}
+            "engine": engine, "peers": peers, "peer_weights": weights, "notes": notes}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="smaller cases (a smoke run)")
+    ap.add_argument("--no-torch", action="store_true", help="leave out the PyTorch peers")
+    ap.add_argument("--torch-dtype", choices=("float32", "float64"), default="float32")
+    ap.add_argument("--torch-batch", type=int, default=1024, help="sequences per batch")
     a = ap.parse_args(argv)
     s = 0.1 if a.quick else 1.0
+    torch_opts = None
+    if not a.no_torch:
+        try:
+            import torch_peers  # noqa: F401
+        except ImportError:
+            pass                      # said once, under the table
+        else:
+            torch_opts = {"dtype": a.torch_dtype, "batch": a.torch_batch}
+
+    def n(full, least):
+        return max(int(full * s), least)
+
     cases = [
-        make_case("erg_3x2", "exp1_erg_3x2_lr05.yaml", [], int(20000 * s), int(100 * s) or 10),
+        make_case("erg_3x2", "exp1_erg_3x2_lr05.yaml", [], n(20000, 1), n(100, 10), n(200, 20),
+                  torch_opts),
         make_case("erg_3x2_step", "exp1_erg_3x2_lr05.yaml", ["train.update=step"],
-                  int(20000 * s), int(100 * s) or 10),
-        make_case("adding_t100", "exp4_adding_t100.yaml", [], int(5000 * s), int(20 * s) or 2),
-        make_case("2c_q1000", "exp2c_q1000_p1000.yaml", [], int(1000 * s), int(5 * s) or 1),
+                  n(20000, 1), n(100, 10)),
+        make_case("adding_t100", "exp4_adding_t100.yaml", [], n(5000, 1), n(20, 2), n(40, 4),
+                  torch_opts),
+        make_case("2c_q1000", "exp2c_q1000_p1000.yaml", [], n(1024, 1), n(5, 1), n(20, 2),
+                  torch_opts),
+        make_case("rtrl_h3", "exp1_erg_rtrl_h3.yaml", [], n(5000, 1), n(500, 50)),
+        make_case("rtrl_h12", "exp1_erg_rtrl_h12.yaml", [], n(2000, 1), n(500, 50)),
     ]
     for c in cases:  # compile / warm up
         c["engine"]()
-        c["peers"]["engine-generic"]()
+        for fn in c["peers"].values():
+            fn()
     times = {c["name"]: {"engine": [], **{p: [] for p in c["peers"]}} for c in cases}
     for _ in range(a.rounds):
         for c in cases:
@@ -109,7 +163,7 @@ def main(argv=None):
             for p, fn in c["peers"].items():
                 times[c["name"]][p].append(fn())
     print(f"training throughput, one thread, median of {a.rounds} interleaved rounds "
-          f"(ratio = median of per-round peer/engine time)")
+          f"(speed-up = median of per-round peer/engine time){' [--quick]' if a.quick else ''}")
     print("| case | weights | implementation | time steps/s | sequences/s | ns/step | engine speed-up |")
     print("|---|---|---|---|---|---|---|")
     for c in cases:
@@ -119,8 +173,14 @@ def main(argv=None):
             med = statistics.median(ts)
             ratio = "1.0" if impl == "engine" else \
                 f"{statistics.median(p / q for p, q in zip(ts, e)):.1f}x"
-            print(f"| {c['name']} | {c['weights']} | {impl} | {c['steps'] / med:,.0f} | "
+            w = c["peer_weights"].get(impl, c["weights"])
+            print(f"| {c['name']} | {w} | {impl} | {c['steps'] / med:,.0f} | "
                   f"{c['seqs'] / med:,.0f} | {1e9 * med / c['steps']:.0f} | {ratio} |")
+    notes = [x for c in cases for x in c["notes"]]
+    if notes:
+        print("\n" + "\n".join(f"- {x}" for x in notes))
+    elif torch_opts is None and not a.no_torch:
+        print("\n" + TORCH_HINT)
 
 
 if __name__ == "__main__":

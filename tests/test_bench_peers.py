@@ -1,0 +1,100 @@
+"""The benchmark's peers (``bench/``) compute what they claim.
+
+- ``bench/numpy_rtrl.py`` (the NumPy peer of case (d), exact RTRL) equals the engine's RTRL kernel
+  to 1e-10: the Exp 1 net (visible outputs, one-hot inputs), the Exp 2a net (separate outputs) and a
+  separate-output net on real-valued inputs with targets at some steps, per-step and per-sequence
+  weight changes;
+- ``bench/torch_peers.py`` (only with PyTorch installed): the embedding input path is the one-hot
+  matmul, and both peers run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstmrun.config import load
+from lstmrun.engine.frnn import FRNN, FRNNArch
+from lstmrun.runner import make_model
+from lstmrun.tasks.base import Chunk, empty_idx
+from lstmrun.tasks.registry import build_task
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from numpy_rtrl import rtrl_train  # noqa: E402
+
+
+def config_case(name: str, n: int):
+    cfg = load(ROOT / "configs" / "paper" / name)
+    task = build_task(cfg["task"])
+    rng = np.random.default_rng(5)
+    if cfg["task"]["name"] == "embedded_reber":
+        from lstmrun.tasks.grammar import make_train_test
+
+        train, _ = make_train_test(task.grammar, rng, 16, 16)
+        chunk = task.chunk(train)
+    else:
+        chunk = task.sample(rng, n)
+    return make_model(cfg, task, rng), chunk, cfg["train"]["lr"]
+
+
+def real_case(n: int):
+    rng = np.random.default_rng(6)
+    lens = rng.integers(3, 8, size=n)
+    offsets = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+    T = int(offsets[-1])
+    has = (rng.uniform(size=T) < 0.5).astype(np.uint8)
+    has[offsets[1:] - 1] = 1
+    chunk = Chunk(offsets=offsets, x_idx=empty_idx(), x_real=rng.uniform(-1, 1, size=(T, 3)),
+                  targets=rng.uniform(size=(T, 2)), has_target=has,
+                  legal=np.zeros(T, np.int64), onehot=False, n_in=3, n_out=2)
+    arch = FRNNArch(3, 2, 4, outputs="separate", hidden_bias=True, output_bias=True)
+    return FRNN.random(arch, 0.5, rng, reset_act=0.1), chunk, 0.3
+
+
+@pytest.mark.parametrize("per_step", [True, False])
+@pytest.mark.parametrize("case", ["exp1_erg_rtrl_h3.yaml", "exp2a_rtrl_p4_lr1.yaml", "real"])
+def test_numpy_rtrl_equals_engine(case, per_step):
+    net, chunk, lr = real_case(6) if case == "real" else config_case(case, 6)
+    order = np.array([0, 1, 2, 1, 3, 0], dtype=np.int64) % chunk.n
+    eng = net.copy()
+    eng.train(chunk, order, lr=lr, update_per_step=per_step)
+    Wh, Wo = rtrl_train(net.arch, net.Wh, net.Wo, chunk, order, lr, per_step, net.reset_act)
+    assert np.abs(eng.Wh - net.Wh).max() > 1e-3          # it learned something
+    np.testing.assert_allclose(Wh, eng.Wh, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(Wo, eng.Wo, rtol=0, atol=1e-10)
+
+
+def test_torch_embedding_is_onehot_matmul():
+    torch = pytest.importorskip("torch")
+    from torch_peers import Net
+
+    torch.manual_seed(0)
+    emb = Net(20, 3, 2, "logistic", embed=True).double()
+    dense = Net(20, 3, 2, "logistic", embed=False).double()
+    with torch.no_grad():
+        dense.lstm.weight_ih_l0.copy_(emb.embed.weight.T)
+        for p in ("weight_hh_l0", "bias_ih_l0", "bias_hh_l0"):
+            getattr(dense.lstm, p).copy_(getattr(emb.lstm, p))
+        dense.out.load_state_dict(emb.out.state_dict())
+    idx = torch.randint(0, 20, (9, 4))
+    where = torch.ones((9, 4), dtype=torch.bool)
+    x = torch.nn.functional.one_hot(idx, 20).double()
+    torch.testing.assert_close(emb(idx, where), dense(x, where), rtol=0, atol=1e-12)
+    assert emb.n_weights() == dense.n_weights()
+
+
+def test_torch_peers_run():
+    pytest.importorskip("torch")
+    import torch_peers
+
+    net, chunk, _ = config_case("exp1_erg_rtrl_h3.yaml", 0)   # any one-hot chunk
+    order = np.arange(min(chunk.n, 8))
+    fns, desc = torch_peers.make_peers(chunk, order, hidden=3, output_act="logistic", n_online=4,
+                                       batch=5)
+    assert set(fns) == {"torch-online", "torch-batch5"} == set(desc)
+    assert all(fn() > 0 for fn in fns.values())
