@@ -281,7 +281,8 @@ class _Exp2abTask(_LongLagTask):
     onehot = True
     criterion = "abs"
     threshold = 0.25  # ABS(0.25), §5.2
-    _spec = {"p": (int, 100), "target_on": (float, 1.0), "target_off": (float, 0.0)}
+    _spec = {"p": (int, 100), "target_on": (float, 1.0), "target_off": (float, 0.0),
+             "train_steps": (str, "all")}
 
     def __init__(self, p: dict) -> None:
         super().__init__(p)
@@ -290,6 +291,8 @@ class _Exp2abTask(_LongLagTask):
             raise ValueError(f"task.p: must be at least 1 (got {self.P})")
         self.n_in = self.n_out = self.P + 1
         self.alphabet = [f"a{i}" for i in range(1, self.P)] + ["x", "y"]
+        if p["train_steps"] not in ("all", "end"):
+            raise ValueError(f"task.train_steps: 'all' or 'end' (got {p['train_steps']!r})")
 
     def sample(self, rng: np.random.Generator, n: int) -> Chunk:
         P = self.P
@@ -309,8 +312,10 @@ class _Exp2abTask(_LongLagTask):
         T = n * P
         targets = np.full((T, P + 1), float(self.p["target_off"]))
         targets[np.arange(T), nxt] = float(self.p["target_on"])
-        has = np.ones(T, np.uint8)
-        crit = _end_mask(offsets) if self.end_only else has.copy()
+        # HS97 §5.2: a target at every step; "end" (an alternative reading for 2b, README)
+        # trains on the final prediction only
+        has = _end_mask(offsets) if self.p["train_steps"] == "end" else np.ones(T, np.uint8)
+        crit = _end_mask(offsets) if self.end_only else np.ones(T, np.uint8)
         return self._chunk(offsets, x_idx=x_idx, targets=targets, has_target=has,
                            final=full[:, P].copy(), criterion_mask=crit, extra={"cls": cls})
 
