@@ -226,6 +226,17 @@ def test_exp2b_random_middle_and_end_criterion():
     assert all(a.startswith("a") and 1 <= int(a[1:]) <= P - 1 for a in s[1:-1])
 
 
+@pytest.mark.parametrize("name", ["exp2a", "exp2b"])
+def test_exp2ab_train_steps_end(name):
+    t = make(name, p=6, train_steps="end")
+    c = t.sample(rng(), 50)
+    np.testing.assert_array_equal(c.has_target, only_last(c))  # train on the final prediction only
+    # the criterion is unchanged: every step for 2a, the end for 2b
+    assert c.extra["criterion_mask"].all() == (name == "exp2a")
+    with pytest.raises(ValueError, match="train_steps"):
+        make(name, p=6, train_steps="middle")
+
+
 # --- Exp 2c -------------------------------------------------------------------------------------
 
 
