@@ -11,7 +11,11 @@ Cases (each exactly as ``lstmrun train`` runs it):
 - ``adding_t100``: (b) Exp 4, the 93-weight net, T=100, error at the sequence end only;
 - ``2c_q1000``: (c) Exp 2c, q = p = 1000, 6,064 weights, one-hot input over 1004 symbols;
 - ``rtrl_h3``, ``rtrl_h12``: (d) the RTRL baseline of Exp 1 (HS97 Table 1: a fully recurrent net,
-  7 visible output units, 3 / 12 hidden units, 170 / 494 weights, exact RTRL, per-step changes).
+  7 visible output units, 3 / 12 hidden units, 170 / 494 weights, exact RTRL, per-step changes);
+- extra cases, run only when named in ``--cases``: ``rtrl_2a_p4``, ``rtrl_2a_p100``,
+  ``bptt_2a_p100``: the Exp 2a baselines of HS97 Table 2 (36 / 10,404 weights; one self-recurrent
+  hidden unit, non-recurrent outputs); the numpy peer of ``bptt_2a_p100`` is the NumPy RTRL with
+  per-sequence changes (the same exact gradient).
 
 Peers:
 - ``engine-generic``: the same Numba kernel without per-architecture specialisation (LSTM cases);
@@ -126,6 +130,9 @@ def main(argv=None):
     ap.add_argument("--no-torch", action="store_true", help="leave out the PyTorch peers")
     ap.add_argument("--torch-dtype", choices=("float32", "float64"), default="float32")
     ap.add_argument("--torch-batch", type=int, default=1024, help="sequences per batch")
+    ap.add_argument("--cases", default="",
+                    help="comma-separated case names to run (default: all but the extra 2a "
+                         "cases rtrl_2a_p4, rtrl_2a_p100, bptt_2a_p100, which run when named)")
     a = ap.parse_args(argv)
     s = 0.1 if a.quick else 1.0
     torch_opts = None
@@ -140,18 +147,30 @@ def main(argv=None):
     def n(full, least):
         return max(int(full * s), least)
 
+    extra = ("rtrl_2a_p4", "rtrl_2a_p100", "bptt_2a_p100")
+    wanted = [x for x in a.cases.split(",") if x]
+
+    def case(name, *args):
+        if (name in wanted) if wanted else (name not in extra):
+            return make_case(name, *args)
+        return None
+
     cases = [
-        make_case("erg_3x2", "exp1_erg_3x2_lr05.yaml", [], n(20000, 1), n(100, 10), n(200, 20),
-                  torch_opts),
-        make_case("erg_3x2_step", "exp1_erg_3x2_lr05.yaml", ["train.update=step"],
-                  n(20000, 1), n(100, 10)),
-        make_case("adding_t100", "exp4_adding_t100.yaml", [], n(5000, 1), n(20, 2), n(40, 4),
-                  torch_opts),
-        make_case("2c_q1000", "exp2c_q1000_p1000.yaml", [], n(1024, 1), n(5, 1), n(20, 2),
-                  torch_opts),
-        make_case("rtrl_h3", "exp1_erg_rtrl_h3.yaml", [], n(5000, 1), n(500, 50)),
-        make_case("rtrl_h12", "exp1_erg_rtrl_h12.yaml", [], n(2000, 1), n(500, 50)),
+        case("erg_3x2", "exp1_erg_3x2_lr05.yaml", [], n(20000, 1), n(100, 10), n(200, 20),
+             torch_opts),
+        case("erg_3x2_step", "exp1_erg_3x2_lr05.yaml", ["train.update=step"],
+             n(20000, 1), n(100, 10)),
+        case("adding_t100", "exp4_adding_t100.yaml", [], n(5000, 1), n(20, 2), n(40, 4),
+             torch_opts),
+        case("2c_q1000", "exp2c_q1000_p1000.yaml", [], n(1024, 1), n(5, 1), n(20, 2),
+             torch_opts),
+        case("rtrl_h3", "exp1_erg_rtrl_h3.yaml", [], n(5000, 1), n(500, 50)),
+        case("rtrl_h12", "exp1_erg_rtrl_h12.yaml", [], n(2000, 1), n(500, 50)),
+        case("rtrl_2a_p4", "exp2a_rtrl_p4_lr1.yaml", [], n(50000, 1), n(2000, 200)),
+        case("rtrl_2a_p100", "exp2a_rtrl_p100.yaml", [], n(5000, 1), n(50, 5)),
+        case("bptt_2a_p100", "exp2a_bptt_p100.yaml", [], n(5000, 1), n(50, 5)),
     ]
+    cases = [c for c in cases if c is not None]
     for c in cases:  # compile / warm up
         c["engine"]()
         for fn in c["peers"].values():

@@ -175,7 +175,7 @@ def logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _load_z(z, x_idx, x_real, t, I, onehot, prev_xi):
     """Put x(t) into z[0:I] (one-hot: clear the previous index, set the current one; O(1)).
     Returns the current one-hot index (0 for real inputs)."""
@@ -189,14 +189,11 @@ def _load_z(z, x_idx, x_real, t, I, onehot, prev_xi):
     return 0
 
 
-@njit(cache=True)
-def _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi):
-    """One step: recurrent units from z = [x(t), 1, y(t-1)], then (separate) the output units
-    from u = [x(t), 1, y(t)]. Fills ycur, dy (= f'), yo, dyo."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi):
+    """The recurrent units from z = [x(t), 1, y(t-1)]: fills ycur and dy (= f')."""
     NZ = I + 1 + N
-    zb = I
-    zr = I + 1
-    m0 = zb if onehot else 0
+    m0 = I if onehot else 0
     for r in range(N):
         acc = Wh[r, xi] if onehot else 0.0
         for m in range(m0, NZ):
@@ -204,45 +201,161 @@ def _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi)
         y = logistic(acc)
         ycur[r] = y
         dy[r] = y * (1.0 - y)
-    if visible:
-        for k in range(K):
-            yo[k] = ycur[k]
-            dyo[k] = dy[k]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi):
+    """The separate output units from u = [x(t), 1, y(t)] through the transposed output weights
+    ``WoT`` (I+1+N, KO), column by column (``oc``: the existing columns past the one-hot input;
+    the one-hot input's column is ``xi``), so that every loop over the outputs is contiguous. Each
+    net input is summed in the order of the weight row: the same operations as a row loop."""
+    if onehot:
+        for k in range(KO):
+            net[k] = WoT[xi, k]
     else:
-        u[zb] = 1.0
-        if not onehot:            # one-hot: the input column is used directly (Wo[k, xi])
-            for m in range(I):
-                u[m] = z[m]
-        for r in range(N):
-            u[zr + r] = ycur[r]
-        for k in range(K):
-            acc = Wo[k, xi] if onehot else 0.0
-            for m in range(m0, NZ):
-                acc += Wo[k, m] * u[m]
-            y = logistic(acc)
-            yo[k] = y
-            dyo[k] = y * (1.0 - y)
+        for k in range(KO):
+            net[k] = 0.0
+    for i in range(oc.shape[0]):
+        m = oc[i]
+        um = u[m]
+        for k in range(KO):
+            net[k] += WoT[m, k] * um
+    for k in range(KO):
+        y = logistic(net[k])
+        yo[k] = y
+        dyo[k] = y * (1.0 - y)
 
 
-@njit(cache=True)
-def _error_signals(Wo, targets, t, yo, dyo, ek, g, I, N, K, visible):
+@njit(cache=True, error_model="numpy", inline="always")
+def _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible):
     """e_k = f'_k (d_k - y_k) (separate outputs) and the error g_r injected into each recurrent
-    unit (module docstring)."""
+    unit (module docstring); ``WoT`` is the transposed output weight matrix."""
     zr = I + 1
     if visible:
         for r in range(N):
             g[r] = 0.0
         for k in range(K):
             g[k] = targets[t, k] - yo[k]
-            ek[k] = dyo[k] * g[k]
     else:
         for k in range(K):
             ek[k] = dyo[k] * (targets[t, k] - yo[k])
         for r in range(N):
             acc = 0.0
             for k in range(K):
-                acc += Wo[k, zr + r] * ek[k]
+                acc += WoT[zr + r, k] * ek[k]
             g[r] = acc
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _out_change(T, MoT, oc, u, gl, KO, onehot, xi):
+    """T[m, k] += gl[k] u[m] Mo[k, m] over the existing columns (``T``: the transposed output
+    weights or their summed change; the one-hot input's u is 1)."""
+    if onehot:
+        for k in range(KO):
+            T[xi, k] += gl[k] * MoT[xi, k]
+    for i in range(oc.shape[0]):
+        m = oc[i]
+        um = u[m]
+        for k in range(KO):
+            T[m, k] += gl[k] * um * MoT[m, k]
+
+
+@njit(cache=True, error_model="numpy")
+def _transpose_out(Wo, Mo, I, onehot):
+    """Per call: the transposed output weights and mask (contiguous over the outputs) and the
+    existing output columns ``oc`` from the first one after the inputs (one-hot) or from 0."""
+    KO, NZ = Wo.shape
+    WoT = np.empty((NZ, KO))
+    MoT = np.empty((NZ, KO))
+    for k in range(KO):
+        for m in range(NZ):
+            WoT[m, k] = Wo[k, m]
+            MoT[m, k] = Mo[k, m]
+    m0 = I if onehot else 0
+    buf = np.empty(NZ, np.int64)
+    n = 0
+    for m in range(m0, NZ):
+        used = False
+        for k in range(KO):
+            if Mo[k, m] != 0.0:
+                used = True
+        if used:
+            buf[n] = m
+            n += 1
+    return WoT, MoT, buf[:n].copy()
+
+
+@njit(cache=True, error_model="numpy")
+def _untranspose_out(WoT, Wo):
+    KO, NZ = Wo.shape
+    for k in range(KO):
+        for m in range(NZ):
+            Wo[k, m] = WoT[m, k]
+
+
+@njit(cache=True, error_model="numpy")
+def _rows_times(W, c0, L, P, C, R, A):
+    """C[k, a] = sum_{l < L} W[k, c0 + l] P[l, a] for k < R, a < A: C is zeroed, then the terms
+    are added one at a time in increasing l (a product and a sum, no fused multiply-add: exactly
+    the operations of the plain triple loop). Register-blocked 4 rows x 4 terms, so that each
+    pass over a row of C loads it once for 16 products; the loop over ``a`` is contiguous and
+    vectorised."""
+    R4 = R - R % 4
+    L4 = L - L % 4
+    for k in range(R):
+        for a in range(A):
+            C[k, a] = 0.0
+    for k in range(0, R4, 4):
+        for l in range(0, L4, 4):
+            w00 = W[k, c0 + l]
+            w01 = W[k, c0 + l + 1]
+            w02 = W[k, c0 + l + 2]
+            w03 = W[k, c0 + l + 3]
+            w10 = W[k + 1, c0 + l]
+            w11 = W[k + 1, c0 + l + 1]
+            w12 = W[k + 1, c0 + l + 2]
+            w13 = W[k + 1, c0 + l + 3]
+            w20 = W[k + 2, c0 + l]
+            w21 = W[k + 2, c0 + l + 1]
+            w22 = W[k + 2, c0 + l + 2]
+            w23 = W[k + 2, c0 + l + 3]
+            w30 = W[k + 3, c0 + l]
+            w31 = W[k + 3, c0 + l + 1]
+            w32 = W[k + 3, c0 + l + 2]
+            w33 = W[k + 3, c0 + l + 3]
+            for a in range(A):
+                q0 = P[l, a]
+                q1 = P[l + 1, a]
+                q2 = P[l + 2, a]
+                q3 = P[l + 3, a]
+                C[k, a] = (((C[k, a] + w00 * q0) + w01 * q1) + w02 * q2) + w03 * q3
+                C[k + 1, a] = (((C[k + 1, a] + w10 * q0) + w11 * q1) + w12 * q2) + w13 * q3
+                C[k + 2, a] = (((C[k + 2, a] + w20 * q0) + w21 * q1) + w22 * q2) + w23 * q3
+                C[k + 3, a] = (((C[k + 3, a] + w30 * q0) + w31 * q1) + w32 * q2) + w33 * q3
+        for l in range(L4, L):
+            w0 = W[k, c0 + l]
+            w1 = W[k + 1, c0 + l]
+            w2 = W[k + 2, c0 + l]
+            w3 = W[k + 3, c0 + l]
+            for a in range(A):
+                q = P[l, a]
+                C[k, a] = C[k, a] + w0 * q
+                C[k + 1, a] = C[k + 1, a] + w1 * q
+                C[k + 2, a] = C[k + 2, a] + w2 * q
+                C[k + 3, a] = C[k + 3, a] + w3 * q
+    for k in range(R4, R):
+        for l in range(0, L4, 4):
+            w0 = W[k, c0 + l]
+            w1 = W[k, c0 + l + 1]
+            w2 = W[k, c0 + l + 2]
+            w3 = W[k, c0 + l + 3]
+            for a in range(A):
+                C[k, a] = (((C[k, a] + w0 * P[l, a]) + w1 * P[l + 1, a]) + w2 * P[l + 2, a]) \
+                    + w3 * P[l + 3, a]
+        for l in range(L4, L):
+            w0 = W[k, c0 + l]
+            for a in range(A):
+                C[k, a] = C[k, a] + w0 * P[l, a]
 
 
 # --------------------------------------------------------------------------------------------
@@ -260,6 +373,19 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     (changes are multiplied by it). ip int64 (5,): n_in, n_out, N recurrent units, visible outputs, onehot.
     The data arguments, ``lr``, the criterion and ``metrics`` are as in
     ``lstm97.run_sequences``. Returns how many sequences were processed.
+
+    Cost per step: the sensitivities P (N, A) -- A counts only existing weights of Wh, so in the
+    Exp 2a net (one hidden unit; the outputs are not recurrent and learn from their own inputs
+    directly) A is the hidden unit's weights and P one row -- are updated as P(t) =
+    f'(t) (W_rec P(t-1) + S(z(t))): one N x N x A product (:func:`_rows_times`, register-blocked,
+    contiguous and vectorised over A), then the A seeds and one scaling pass; the weight changes
+    are one product over the units that receive error (the K outputs of the visible net, all N
+    otherwise). The separate output layer runs on a transposed copy of Wo (written back at the
+    end of the call) so its loops over the K outputs are contiguous; one-hot inputs touch only
+    their own column. The first two steps of a sequence use that p(t0-1) = 0 and that p^l(t0)
+    is zero outside row l's weights. Every sum is taken in the same order as the plain loops of
+    the module docstring's equations, without fused multiply-adds; only exact zeros are left out
+    or added, which leaves a sum unchanged, so the results are bit-identical to those loops.
     """
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
@@ -268,23 +394,29 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     onehot = ip[IP_ONEHOT] != 0
     NZ = I + 1 + N
     zr = I + 1
-    m0 = I if onehot else 0
     A = ha_row.shape[0]
     KO = Wo.shape[0]          # separate output units (0 in the visible net)
+    nerr = K if visible else N  # units that receive error
 
+    WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
+    u[I] = 1.0
     ycur = np.empty(N)
     dy = np.empty(N)
     yo = np.empty(K)
     dyo = np.empty(K)
+    net = np.empty(K)
     ek = np.zeros(K)
-    g = np.zeros(N)
+    gl = np.zeros(K)
+    g2 = np.zeros((1, N))     # the injected errors g as one row (for _rows_times)
+    g = g2[0]
     P = np.zeros((N, A))      # p^r_a = dy_r / dWh[a]
     P2 = np.zeros((N, A))
+    gacc = np.zeros((1, A))   # sum_r g_r p^r_a
     dWh = np.zeros(A)         # summed changes (per-sequence mode)
-    dWo = np.zeros((KO, NZ))
+    dWoT = np.zeros((NZ, KO))
     stats = np.zeros(3)
 
     n_done = 0
@@ -294,29 +426,45 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
         t1 = offsets[q + 1]
         for r in range(N):
             z[zr + r] = reset_act
-        if learn:
-            P[:, :] = 0.0
-            if not update_per_step:
-                dWh[:] = 0.0
-                dWo[:] = 0.0
+        if learn and not update_per_step:
+            dWh[:] = 0.0
+            dWoT[:, :] = 0.0
         stats[:] = 0.0
         ntgt = 0
         ok = True
         xi = 0
         for t in range(t0, t1):
             xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
-            _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi)
-            if learn:
-                # ---- sensitivities p(t) from p(t-1) and the weights before this step's change
+            _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi)
+            if visible:
+                for k in range(K):
+                    yo[k] = ycur[k]
+                    dyo[k] = dy[k]
+            else:
+                if not onehot:
+                    for m in range(I):
+                        u[m] = z[m]
                 for r in range(N):
-                    for a in range(A):
-                        P2[r, a] = 0.0
-                    for l in range(N):
-                        w = Wh[r, zr + l]
-                        if w != 0.0:
-                            for a in range(A):
-                                P2[r, a] += w * P[l, a]
-                    # delta_{r i} z_j: the weights of row r
+                    u[zr + r] = ycur[r]
+                _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi)
+            if learn:
+                # ---- sensitivities p(t) from p(t-1) and the weights before this step's change:
+                # P2 = W_rec P; + delta_{r i} z_j (the weights of row r); times f'_r
+                if t == t0:       # p(t0-1) = 0
+                    for r in range(N):
+                        for a in range(A):
+                            P2[r, a] = 0.0
+                elif t == t0 + 1:
+                    # p^l_a(t0) is zero unless a is a weight of row l: one term per sum
+                    for r in range(N):
+                        for l in range(N):
+                            w = Wh[r, zr + l]
+                            lo = max(ha_rs[l], 0)   # (known >= 0: the loop vectorises)
+                            for i in range(ha_rs[l + 1] - lo):
+                                P2[r, lo + i] = 0.0 + w * P[l, lo + i]
+                else:
+                    _rows_times(Wh, zr, N, P, P2, N, A)
+                for r in range(N):
                     for a in range(ha_rs[r], ha_rs[r + 1]):
                         P2[r, a] += z[ha_col[a]]
                     d = dy[r]
@@ -329,22 +477,19 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
                 if not judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats):
                     ok = False
             if learn and (fl & FLAG_TRAIN):
-                _error_signals(Wo, targets, t, yo, dyo, ek, g, I, N, K, visible)
-                for a in range(A):
-                    acc = 0.0
-                    for r in range(N):
-                        acc += g[r] * P[r, a]
-                    if update_per_step:
-                        Wh[ha_row[a], ha_col[a]] += lr * acc
-                    else:
-                        dWh[a] += lr * acc
-                To = Wo if update_per_step else dWo
-                for k in range(KO):
-                    gk = lr * ek[k]
-                    if onehot:
-                        To[k, xi] += gk * Mo[k, xi]
-                    for m in range(m0, NZ):
-                        To[k, m] += gk * u[m] * Mo[k, m]
+                _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible)
+                _rows_times(g2, 0, nerr, P, gacc, 1, A)
+                if update_per_step:
+                    for a in range(A):
+                        Wh[ha_row[a], ha_col[a]] += lr * gacc[0, a]
+                else:
+                    for a in range(A):
+                        dWh[a] += lr * gacc[0, a]
+                if KO > 0:
+                    for k in range(KO):
+                        gl[k] = lr * ek[k]
+                    _out_change(WoT if update_per_step else dWoT, MoT, oc, u, gl, KO, onehot,
+                                xi)
             for r in range(N):
                 z[zr + r] = ycur[r]
         if onehot:
@@ -352,13 +497,15 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
         if learn and not update_per_step:
             for a in range(A):
                 Wh[ha_row[a], ha_col[a]] += dWh[a]
-            for k in range(KO):
-                for m in range(NZ):
-                    Wo[k, m] += dWo[k, m]
+            for m in range(NZ):
+                for k in range(KO):
+                    WoT[m, k] += dWoT[m, k]
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
             break
+    if learn:
+        _untranspose_out(WoT, Wo)
     return n_done
 
 
@@ -371,7 +518,9 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
              early_exit, metrics):
     """Like :func:`run_rtrl`, learning with full back-propagation through time: the forward pass
     stores y(t), f'(t), the injected errors g(t) and e(t) of the whole sequence; the backward
-    pass runs from its last step to its first; the summed change is applied at its end."""
+    pass runs from its last step to its first; the summed change is applied at its end. The
+    output layer runs on a transposed copy of Wo as in :func:`run_rtrl` (contiguous over the
+    outputs, one-hot inputs touching one column); sums in the order of the plain loops."""
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
     N = ip[IP_N]
@@ -379,7 +528,6 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
     onehot = ip[IP_ONEHOT] != 0
     NZ = I + 1 + N
     zr = I + 1
-    m0 = I if onehot else 0
     A = ha_row.shape[0]
     KO = Wo.shape[0]
 
@@ -388,13 +536,16 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
         q = order[oi]
         L = offsets[q + 1] - offsets[q]
         Lmax = max(Lmax, L)
+    WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
+    u[I] = 1.0
     ycur = np.empty(N)
     dy = np.empty(N)
     yo = np.empty(K)
     dyo = np.empty(K)
+    net = np.empty(K)
     ek = np.zeros(K)
     g = np.zeros(N)
     Y = np.zeros((Lmax + 1, N))   # Y[s] = y(t0 + s - 1): the recurrent part of z at step s
@@ -404,7 +555,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
     dnext = np.zeros(N)
     dcur = np.zeros(N)
     dWh = np.zeros(A)
-    dWo = np.zeros((KO, NZ))
+    dWoT = np.zeros((NZ, KO))
     stats = np.zeros(3)
 
     n_done = 0
@@ -422,7 +573,18 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
         for t in range(t0, t1):
             s = t - t0
             xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
-            _forward_step(Wh, Wo, z, u, ycur, dy, yo, dyo, I, N, K, visible, onehot, xi)
+            _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi)
+            if visible:
+                for k in range(K):
+                    yo[k] = ycur[k]
+                    dyo[k] = dy[k]
+            else:
+                if not onehot:
+                    for m in range(I):
+                        u[m] = z[m]
+                for r in range(N):
+                    u[zr + r] = ycur[r]
+                _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi)
             fl = step_flags[t]
             if fl & FLAG_JUDGE:
                 ntgt += 1
@@ -430,15 +592,15 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
                     ok = False
             if learn:
                 if fl & FLAG_TRAIN:
-                    _error_signals(Wo, targets, t, yo, dyo, ek, g, I, N, K, visible)
+                    _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible)
                     for r in range(N):
                         G[s, r] = g[r]
-                    for k in range(K):
+                    for k in range(KO):
                         EK[s, k] = ek[k]
                 else:
                     for r in range(N):
                         G[s, r] = 0.0
-                    for k in range(K):
+                    for k in range(KO):
                         EK[s, k] = 0.0
                 for r in range(N):
                     DY[s, r] = dy[r]
@@ -450,7 +612,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
 
         if learn:
             dWh[:] = 0.0
-            dWo[:] = 0.0
+            dWoT[:, :] = 0.0
             dnext[:] = 0.0
             for t in range(t1 - 1, t0 - 1, -1):
                 s = t - t0
@@ -469,26 +631,22 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
                 if KO > 0:
                     for r in range(N):
                         z[zr + r] = Y[s + 1, r]
-                    for k in range(KO):
-                        e = EK[s, k]
-                        if e != 0.0:
-                            if onehot:
-                                dWo[k, xi] += e * Mo[k, xi]
-                            for m in range(m0, NZ):
-                                dWo[k, m] += e * z[m] * Mo[k, m]
+                    _out_change(dWoT, MoT, oc, z, EK[s], KO, onehot, xi)
                 for r in range(N):
                     dnext[r] = dcur[r]
             if onehot:
                 z[xi] = 0.0
             for a in range(A):
                 Wh[ha_row[a], ha_col[a]] += lr * dWh[a]
-            for k in range(KO):
-                for m in range(NZ):
-                    Wo[k, m] += lr * dWo[k, m]
+            for m in range(NZ):
+                for k in range(KO):
+                    WoT[m, k] += lr * dWoT[m, k]
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
             break
+    if learn:
+        _untranspose_out(WoT, Wo)
     return n_done
 
 
