@@ -62,6 +62,8 @@ def main(argv=None):
     total = 0.0
     for p in paths:
         cfg = load(p)
+        if cfg["protocol"]["name"] == "guess":  # no training; seconds each (run_guessing.sh)
+            continue
         mean = (cfg.get("paper") or {}).get("mean_sequences")
         if not isinstance(mean, (int, float)):
             mean = cfg["protocol"]["budget"]  # failing baselines: the whole budget

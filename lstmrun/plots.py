@@ -64,9 +64,11 @@ def plot_sequences(cfg: dict, trials: list[dict], path_stem: Path) -> list[Path]
     exp = cfg.get("experiment", path_stem.name)
     budget = _number((cfg.get("protocol") or {}).get("budget"))
     paper = cfg.get("paper") if isinstance(cfg.get("paper"), dict) else {}
-    paper_mean = _number(paper.get("mean_sequences"))
+    # random weight guessing counts guesses, every other protocol training sequences
+    unit = "guesses" if (cfg.get("protocol") or {}).get("name") == "guess" else "sequences"
+    paper_mean = _number(paper.get(f"mean_{unit}"))
     idx = np.array([int(t.get("trial", k)) for k, t in enumerate(trials)])
-    seq = np.array([max(float(t.get("sequences", 0)), 1.0) for t in trials])
+    seq = np.array([max(float(t.get(unit, 0)), 1.0) for t in trials])
     ok = np.array([bool(t.get("solved")) for t in trials], dtype=bool)
 
     fig = _figure((8, 4.5))
@@ -86,7 +88,7 @@ def plot_sequences(cfg: dict, trials: list[dict], path_stem: Path) -> list[Path]
         ax.axhline(budget, color="0.6", ls=":", lw=1.0, label=f"budget {budget:,.0f}")
     ax.set_yscale("log")
     ax.set_xlabel("trial")
-    ax.set_ylabel("training sequences to solve")
+    ax.set_ylabel("guesses to solve" if unit == "guesses" else "training sequences to solve")
     ax.set_title(f"{exp}: {int(ok.sum())}/{len(trials)} trials solved")
     if len(trials):
         ax.set_xlim(idx.min() - 0.8, idx.max() + 0.8)

@@ -22,6 +22,12 @@ The nets are :class:`lstmrun.engine.frnn.FRNN` configurations (any model with ``
   variant "A2 without hidden self-connections" (RG01 node4: 250 trials on parity).
 
 All activations are reset to 0 at each sequence start (the bias unit is the constant 1 column).
+
+The configs (``model.kind: guess``, ``protocol.name: guess``) use the nets of
+:mod:`lstmrun.engine.guessnet` instead: the same connectivity, plus the reading of the unit update
+order under which A1 with n = 1 can solve parity at all (see there), tanh units and fixed weights
+for the latch problem. ``arch_a1``/``arch_a2`` here are that module's ``order="synchronous"``
+nets (tested equal).
 """
 
 from __future__ import annotations
@@ -49,15 +55,21 @@ def arch_a2(n_hidden: int, hidden_self: bool = True) -> FRNNArch:
 def draw_weights(net, rng: np.random.Generator, weight_range: float = 100.0) -> None:
     """Set every connection of ``net`` to an independent U[-weight_range, weight_range] draw, in
     place (``Wh`` first, then ``Wo``, each in row-major order of its whole array; non-connections
-    stay 0)."""
-    for W, M in ((net.Wh, net.Mh), (net.Wo, net.Mo)):
+    stay 0). A net with masks of guessed weights ``Fh``/``Fo`` (:class:`.guessnet.GuessNet`) keeps
+    its other connections (fixed weights) as they are; the draws are the same either way."""
+    for W, M, F in ((net.Wh, net.Mh, getattr(net, "Fh", None)),
+                    (net.Wo, net.Mo, getattr(net, "Fo", None))):
         if W.size:
-            W[...] = rng.uniform(-weight_range, weight_range, size=W.shape) * M
+            u = rng.uniform(-weight_range, weight_range, size=W.shape)
+            if F is None:
+                W[...] = u * M
+            else:
+                W[...] = np.where(F != 0, u, W * M)
 
 
 def guess(model_factory: Callable | object, train_chunk: Chunk, test_chunk: Chunk | None,
           rng: np.random.Generator, max_guesses: int, weight_range: float = 100.0,
-          criterion: str = "abs", threshold: float = 0.1) -> dict:
+          criterion: str = "abs", threshold: float = 0.1, stats: dict | None = None) -> dict:
     """Random weight guessing on ``train_chunk``, then test (PROTOCOLS §10.1).
 
     ``model_factory``: a model, or a zero-argument callable returning one; its weights are
@@ -69,11 +81,21 @@ def guess(model_factory: Callable | object, train_chunk: Chunk, test_chunk: Chun
     of draws made (the index of the solver, 1-based, or ``max_guesses``); ``weights`` a dict of
     copies of the solver's ``Wh``/``Wo`` (None if unsolved); ``test_fraction_correct`` the share
     of test sequences that meet the criterion (None if unsolved or no test set).
+
+    ``stats``: a dict that, if given, receives ``sequences_evaluated`` (training sequences run
+    over all guesses, each guess stopping at its first failure) and ``steps_evaluated``.
     """
     net = model_factory if hasattr(model_factory, "Wh") else model_factory()
+    lengths = np.diff(train_chunk.offsets)
+    n_seq = n_steps = 0
     for g in range(1, int(max_guesses) + 1):
         draw_weights(net, rng, weight_range)
-        if net.all_correct(train_chunk, criterion=criterion, threshold=threshold):
+        m = net.evaluate(train_chunk, criterion=criterion, threshold=threshold, early_exit=True)
+        n_seq += len(m)
+        n_steps += int(lengths[:len(m)].sum())
+        if stats is not None:
+            stats.update(sequences_evaluated=n_seq, steps_evaluated=n_steps)
+        if len(m) == train_chunk.n and bool(m[:, M_CORRECT].all()):
             frac = None
             if test_chunk is not None:
                 m = net.evaluate(test_chunk, criterion=criterion, threshold=threshold)
