@@ -43,10 +43,12 @@ def trace(net, chunk, i: int) -> dict:
     Returns a dict of numpy arrays, one row per step (``T`` steps; ``C`` cells, ``B`` blocks,
     ``K`` outputs): ``inputs`` (T, I) (one-hot rows for a one-hot chunk), ``s`` (T, C) cell
     states after the step, ``cells`` (T, C) cell outputs, ``in_gates`` (T, B), ``out_gates``
-    (T, B) (ones when the net has no output gates), ``outputs`` (T, K), ``targets`` (T, K) (NaN
-    where the step has no target), ``clean_targets`` (T, K) (the noise-free targets the
-    statistics use; NaN where the step is not judged), ``judged`` (T,) bool; plus the scalars
-    ``onehot``, ``output_gate``, ``cells_enabled``, ``blocks``, ``cells_per_block``, ``reset_act``.
+    (T, B) (ones when the net has no output gates), ``forget_gates`` (T, B) (the forget-gate
+    activations; the constant decay, or ones, without forget gates), ``outputs`` (T, K),
+    ``targets`` (T, K) (NaN where the step has no target), ``clean_targets`` (T, K) (the
+    noise-free targets the statistics use; NaN where the step is not judged), ``judged`` (T,)
+    bool; plus the scalars ``onehot``, ``output_gate``, ``cells_enabled``, ``blocks``,
+    ``cells_per_block``, ``reset_act``.
     """
     if not hasattr(net, "arch") or not hasattr(net.arch, "cells_per_block"):
         raise TypeError("trace needs an LSTM97 network")
@@ -61,13 +63,18 @@ def trace(net, chunk, i: int) -> dict:
     rec = bool(ip[lstm97.IP_REC])
     oin = bool(ip[lstm97.IP_OIN])
     cells_on = 1.0 if net.cells_enabled else 0.0
+    fgm = int(ip[lstm97.IP_FG])          # forget gates (GSC00) or a constant state decay
     C = B * S
-    H = C + B + (B if og else 0)
+    F0 = C + B + (B if og else 0)
+    H = F0 + (B if fgm == lstm97.FG_GATE else 0)
     zb, zr = I, I + 1
     Wh, Wo = np.asarray(net.Wh, float), np.asarray(net.Wo, float)
     # the columns the kernel reads: inputs and bias always; previous hidden only if recurrent
     Wh_in = Wh[:, :zr]
-    Wh_rec = Wh[:, zr:] if rec else np.zeros((H, H))
+    Wh_rec = Wh[:, zr:zr + H] if rec else np.zeros((H, H))
+    # peepholes (GSS02; PROTOCOLS §13.1): columns after the hidden ones, cell state -> gates
+    peep = bool(ip[lstm97.IP_PEEP])
+    Wp = Wh[:, zr + H:] if peep else np.zeros((H, C))
     Wo_in = Wo[:, :I] if oin else np.zeros((K, I))
     Wo_b = Wo[:, zb]
     Wo_c = Wo[:, zr:]
@@ -88,25 +95,42 @@ def trace(net, chunk, i: int) -> dict:
     clean_targets = np.where(judged[:, None], clean[a:b], np.nan)
 
     out = {k: np.zeros((T, n)) for k, n in (("s", C), ("cells", C), ("in_gates", B),
-                                             ("out_gates", B), ("outputs", K))}
+                                             ("out_gates", B), ("forget_gates", B),
+                                             ("outputs", K))}
     y_prev = np.full(H, float(net.reset_act))   # y_hidden(t-1), reset at the sequence start
     s = np.zeros(C)
     for t in range(T):
         x = X[t]
         net_h = Wh_in @ np.concatenate([x, [1.0]]) + Wh_rec @ y_prev
+        s_prev = s
+        if peep:      # input and forget gates read s(t-1); the output gate s(t), below
+            net_h[C:C + B] += (Wp @ s_prev)[C:C + B]
+            net_h[F0:H] += (Wp @ s_prev)[F0:H]
         y_in = _logistic(net_h[C:C + B])
         y_out = _logistic(net_h[C + B:C + 2 * B]) if og else np.ones(B)
+        if fgm == lstm97.FG_GATE:
+            y_phi = _logistic(net_h[F0:F0 + B])
+        else:
+            y_phi = np.full(B, float(net.fp[0]))     # 1.0: the 1997 CEC
         g = _squash(gcode, net_h[:C])
-        s = s + y_in[block] * g                      # the CEC: self-weight 1.0
+        if fgm == lstm97.FG_NONE:
+            s = s + y_in[block] * g                  # the CEC: self-weight 1.0
+        else:
+            s = y_phi[block] * s + y_in[block] * g   # forget gate / decay (GSC00)
+        if peep and og:
+            y_out = _logistic(net_h[C + B:C + 2 * B] + (Wp @ s)[C + B:C + 2 * B])
         y_c = y_out[block] * _squash(hcode, s) * cells_on
         net_k = Wo_b + Wo_in @ x + Wo_c @ y_c
         y_k = _logistic(net_k) if ocode == SQ_LOGISTIC else net_k
-        y_prev = np.concatenate([y_c, y_in, y_out if og else np.zeros(0)])
+        y_prev = np.concatenate([y_c, y_in, y_out if og else np.zeros(0),
+                                 y_phi if fgm == lstm97.FG_GATE else np.zeros(0)])
         out["s"][t], out["cells"][t] = s, y_c
         out["in_gates"][t], out["out_gates"][t] = y_in, y_out
+        out["forget_gates"][t] = y_phi
         out["outputs"][t] = y_k
     out.update(inputs=X, targets=targets, clean_targets=clean_targets, judged=judged,
                onehot=bool(chunk.onehot), output_gate=og, cells_enabled=bool(cells_on),
+               forget_gate=fgm == lstm97.FG_GATE,
                blocks=B, cells_per_block=S, reset_act=float(net.reset_act))
     return out
 
@@ -172,6 +196,8 @@ def inspect_run(run_dir, trial: int, seed: int = 0, config=None) -> dict:
         alphabet = list(task.alphabet)
     tr.update(experiment=cfg.get("experiment", Path(run_dir).name), trial=int(trial),
               seed=int(seed), solved=rec.get("solved"), symbols=syms, alphabet=alphabet)
+    if getattr(task, "outputs", None) is not None:  # output names when not the inputs' (cslang)
+        tr["output_alphabet"] = list(task.outputs)
     return tr
 
 
@@ -195,7 +221,7 @@ def plot_trace(tr: dict, path) -> Path:
     T = tr["outputs"].shape[0]
     steps = np.arange(T)
     panels = ["inputs", "s", "in_gates"] + (["out_gates"] if tr.get("output_gate", True) else [])
-    panels += ["outputs"]
+    panels += (["forget_gates"] if tr.get("forget_gate") else []) + ["outputs"]
     fig = _figure(figsize=(10, 1.7 * len(panels) + 0.8))
     axes = fig.subplots(len(panels), 1, sharex=True)
     title = f"{tr.get('experiment', '')} trial {tr.get('trial', '')}".strip()
@@ -227,15 +253,16 @@ def plot_trace(tr: dict, path) -> Path:
             ax.axhline(0.0, color="0.7", lw=0.5)
             ax.set_ylabel("cell state s")
             ax.legend(fontsize=7, loc="upper right", ncol=2)
-        elif name in ("in_gates", "out_gates"):
+        elif name in ("in_gates", "out_gates", "forget_gates"):
             for j in range(tr[name].shape[1]):
                 ax.plot(steps, tr[name][:, j], lw=1.0, label=f"block {j}")
             ax.set_ylim(-0.05, 1.05)
-            ax.set_ylabel("input gate" if name == "in_gates" else "output gate")
+            ax.set_ylabel({"in_gates": "input gate", "out_gates": "output gate",
+                           "forget_gates": "forget gate"}[name])
             ax.legend(fontsize=7, loc="upper right")
         else:
             Y, Tg = tr["outputs"], tr["targets"]
-            names = tr.get("alphabet")
+            names = tr.get("output_alphabet") or tr.get("alphabet")  # cslang: outputs differ
             if not (tr.get("onehot") and names and len(names) == Y.shape[1]):
                 names = [f"y{k}" for k in range(Y.shape[1])]
             for k in range(Y.shape[1]):
