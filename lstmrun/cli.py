@@ -154,7 +154,8 @@ def _print_summary(summary: dict) -> None:
     from rich.table import Table
 
     paper = summary.get("paper") or {}
-    st = summary.get("sequences_to_solve") or {}
+    unit = summary.get("unit", "sequences")     # "guesses" for random weight guessing
+    st = summary.get(f"{unit}_to_solve") or {}
     t = Table(title=f"{summary['experiment']}: ours vs the paper")
     t.add_column("")
     t.add_column("ours", justify="right")
@@ -164,10 +165,23 @@ def _print_summary(summary: dict) -> None:
     ppct = paper.get("success_pct")
     t.add_row("success", pct, f"{ppct}%" if ppct is not None else "-")
     fmt = (lambda v: f"{v:,.0f}" if isinstance(v, (int, float)) else "-")
-    t.add_row("mean sequences to solve", fmt(st.get("mean")), fmt(paper.get("mean_sequences")))
+    pmean = paper.get(f"mean_{unit}")
+    t.add_row(f"mean {unit} to solve", fmt(st.get("mean")),
+              fmt(pmean) if isinstance(pmean, (int, float)) or pmean is None else str(pmean))
     t.add_row("median", fmt(st.get("median")), "-")
     t.add_row("min - max", f"{fmt(st.get('min'))} - {fmt(st.get('max'))}" if st else "-",
               paper.get("range", "-"))
+    if "test_fraction_correct" in summary:
+        t.add_row("test fraction correct (mean)", f"{summary['test_fraction_correct']['mean']:.3f}",
+                  "-")
+    if "cerg" in summary:                   # GSC00 Table 2: good and rest beside perfect
+        cg = summary["cerg"]
+        for cat in ("good", "rest"):
+            c = cg[cat]
+            ml = f" <{c['mean_length']:,.0f}>" if c["mean_length"] is not None else ""
+            pp, pl = paper.get(f"{cat}_pct"), paper.get(f"{cat}_mean_length")
+            t.add_row(f"{cat} <mean error-free test length>", f"{c['pct']:.0f}% ({c['n']}){ml}",
+                      "-" if pp is None else f"{pp}%" + (f" <{pl:,}>" if pl else ""))
     t.add_row("trials", str(summary["trials"]), str(paper.get("trials", "-")))
     Console(stderr=False).print(t)
 
@@ -190,6 +204,10 @@ def show(config, sets):
     if cfg["model"]["kind"] == "lstm97":
         click.echo(f"hidden units: {arch.n_cells} cells + {arch.n_hidden - arch.n_cells} gates")
     click.echo(f"weights: {net.n_weights()}")
+    if hasattr(net, "n_free"):          # a guessing net: which weights each guess draws
+        click.echo(f"guessed weights: {net.n_free()} (U[-{cfg['protocol']['weight_range']:g}, "
+                   f"{cfg['protocol']['weight_range']:g}] each guess), fixed: "
+                   f"{net.n_weights() - net.n_free()}")
 
 
 @main.command()
@@ -253,7 +271,9 @@ def eval_(run_dir, trial, data, as_json):
 
         rec = next((t for t in read_trials(run) if t["trial"] == trial), {})
         net.enable_cells("cells_added_at" in rec)
-    m = net.evaluate(chunk, criterion=task.criterion, threshold=task.threshold)
+    thr = cfg["protocol"].get("threshold")     # a config's own threshold, else the task's
+    m = net.evaluate(chunk, criterion=task.criterion,
+                     threshold=task.threshold if thr is None else thr)
     rows = [{"sequence": i, "correct": bool(m[i, M_CORRECT]),
              "mse": float(m[i, M_SSE] / max(1.0, m[i, M_NTGT] * task.n_out)),
              "max_abs_error": float(m[i, M_MAXABS])} for i in range(len(m))]
@@ -353,9 +373,11 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
         sys.exit(int(Exit.INTERRUPTED))
     if not quiet:
         for name, s in summaries.items():
-            st = s.get("sequences_to_solve") or {}
+            unit = s.get("unit", "sequences")
+            st = s.get(f"{unit}_to_solve") or {}
             mean = f"{st['mean']:,.0f}" if st else "-"
-            click.echo(f"{name}: {s['solved']}/{s['trials']} solved, mean {mean}")
+            click.echo(f"{name}: {s['solved']}/{s['trials']} solved, mean {mean}"
+                       + (" guesses" if unit == "guesses" else ""))
     click.echo(str(sdir))
 
 

@@ -59,12 +59,14 @@ NONE = type(None)
 
 SCHEMA: dict[str, dict[str, F]] = {
     "model": {
-        "kind": F((str,), "lstm97", _one_of("lstm97", "frnn", "elman"),
-                  "lstm97: the 1997 LSTM; frnn: fully recurrent net (RTRL/BPTT); elman: SRN"),
+        "kind": F((str,), "lstm97", _one_of("lstm97", "frnn", "elman", "guess"),
+                  "lstm97: the 1997 LSTM; frnn: fully recurrent net (RTRL/BPTT); elman: SRN; "
+                  "guess: a random-weight-guessing net (protocol guess)"),
         "blocks": F((int,), 1, _pos, "memory blocks"),
         "cells_per_block": F((int,), 1, _pos, "cells per block (S)"),
         "output_gate": F((bool,), True),
-        "connectivity": F((str,), "F", _one_of("F", "B"), "HS97 Table 10 'conn'"),
+        "connectivity": F((str,), "F", _one_of("F", "B", "C"),
+                          "HS97 Table 10 'conn'; C: inputs + previous cell outputs (GSC00)"),
         "biases": F((str,), "ga", _one_of("ga", "b1", "all", "none"), "HS97 Table 10 'bias'"),
         "output_bias": F((bool, NONE), None, None, "override: bias on output units"),
         "input_to_output": F((bool, NONE), None, None, "override: input->output weights"),
@@ -72,6 +74,11 @@ SCHEMA: dict[str, dict[str, F]] = {
         "h": F((str,), "h1", _one_of("g2", "h1", "logistic", "identity"), "cell output squash"),
         "output_act": F((str,), "logistic", _one_of("logistic", "identity")),
         "reset_act": F(NUM, 0.0, None, "hidden activations at a sequence start (HS97: 0)"),
+        "forget_gate": F((bool,), False, None, "one forget gate per block (GSC00; PROTOCOLS §12.1)"),
+        "state_decay": F((float, NONE), None, lambda x: None if 0 <= x <= 1 else "must lie in [0, 1]",
+                         "constant cell-state decay factor, no gate (GSC00 Table 2); null: none"),
+        "peepholes": F((bool,), False, None, "weights from each cell state to its block's gates "
+                       "(Gers & Schmidhuber 2000, GSS02; PROTOCOLS §13.1)"),
         # baselines (kind frnn / elman)
         "hidden": F((int,), 1, _pos, "frnn/elman: hidden units"),
         "outputs": F((str,), "separate", _one_of("separate", "visible"),
@@ -79,11 +86,19 @@ SCHEMA: dict[str, dict[str, F]] = {
         "rule": F((str,), "rtrl", _one_of("rtrl", "bptt"), "frnn: learning rule"),
         "hidden_bias": F((bool,), False, None, "frnn/elman: bias on hidden units"),
         "hidden_self_only": F((bool,), False, None, "frnn: hidden units read only themselves"),
+        # random weight guessing (kind guess; lstmrun/engine/guessnet.py, PROTOCOLS §10)
+        "guess_arch": F((str,), "a1", _one_of("a1", "a2", "latch1", "latch2"),
+                        "guess: architecture A1/A2 (RG01; n = model.hidden) or a latch net"),
+        "guess_hidden_self": F((bool,), True, None, "guess A2: hidden self-connections"),
+        "guess_update": F((str,), "ordered", _one_of("ordered", "synchronous"),
+                          "guess: units updated in order within a step, or all from step t-1"),
     },
     "init": {
         "scale": F(NUM, 0.2, _nonneg, "weights U[-scale, scale]"),
         "input_gate_bias": F((list, NONE), None, _floats, "per block; null = random"),
         "output_gate_bias": F((list, NONE), None, _floats, "per block; null = random"),
+        "forget_gate_bias": F((list, NONE), None, _floats,
+                              "per block; null = random (GSC00: +0.5, +1.0, +1.5, +2.0)"),
         "bias_mode": F((str,), "exact", _one_of("exact", "offset"), "A5"),
     },
     "train": {
@@ -95,9 +110,17 @@ SCHEMA: dict[str, dict[str, F]] = {
                         "memory cells join once the error stops falling"),
         "plateau_chunks": F((int,), 5, _pos, "sequential: chunks without improvement = plateau"),
         "plateau_tol": F((float,), 0.01, _nonneg, "sequential: relative improvement that counts"),
+        "lr_decay": F(NUM, 1.0, lambda x: None if 0 < x <= 1 else "must lie in (0, 1]",
+                      "cerg: rate x lr_decay per step, back to lr at every training stream "
+                      "(GSC00 'sequential alpha decay'); 1.0: off"),
+        "gradient": F((str,), "truncated", _one_of("truncated", "full"),
+                      "lstm97: truncated (HS97's rule, PROTOCOLS §9.2) or full (exact BPTT "
+                      "through each whole sequence, engine/lstm_full.py; weights change at "
+                      "sequence ends, so train.update: sequence unless targets are at the end)"),
     },
     "protocol": {
-        "name": F((str,), "exp1", _one_of("exp1", "abs", "st12", "st3", "nseq"),
+        "name": F((str,), "exp1", _one_of("exp1", "abs", "st12", "st3", "nseq", "guess",
+                                                    "cerg", "cslang", "timing"),
                   "stopping/success protocol (see lstmrun/protocols)"),
         "budget": F((int,), 100_000, _pos, "training sequences before a trial is failed"),
         "check_every": F((int,), 100, _pos, "training sequences between frozen-weight checks"),
@@ -113,6 +136,23 @@ SCHEMA: dict[str, dict[str, F]] = {
         "st2_max_error": F((float,), 0.01, _pos, "ST2: bound on the mean absolute test error"),
         "n_seq": F((int,), 140, _pos, "Exp 5: n_seq"),
         "post_test": F((int,), 2560, _nonneg, "fresh sequences tested after success (0: none)"),
+        # guess (random weight guessing): budget counts guesses; test_size is its test set
+        "weight_range": F(NUM, 100.0, _pos, "guess: weights U[-weight_range, weight_range]"),
+        "train_size": F((int,), 100, _pos, "guess: training-set size"),
+        "balanced": F((bool,), True, None, "guess: half of each set per class"),
+        # cerg (continual embedded Reber grammar, GSC00 §4; lstmrun/protocols/cerg.py): budget
+        # counts training streams, check_every the training streams between tests
+        "stream_cap": F((int,), 100_000, _pos, "cerg: symbols after which a training stream ends"),
+        "test_streams": F((int,), 10, _pos, "cerg: test streams per test"),
+        "test_cap": F((int,), 100_000, _pos, "cerg: symbols of a perfect test stream"),
+        "good_length": F((int,), 1000, _pos, "cerg: mean error-free test length above which a "
+                         "net that is not perfect counts as good"),
+        # cslang (a^n b^n, a^n b^n c^n, GS01; lstmrun/protocols/cslang.py): budget counts
+        # training strings until the training set is first correct
+        "train_after_solved": F((int,), 0, _nonneg, "cslang: training strings after the training "
+                                "set is first correct, generalisation tracked (0: stop there)"),
+        "gen_check_every": F((int,), 1000, _pos, "cslang: training strings between "
+                             "generalisation tests after the training set is first correct"),
     },
 }
 TOP: dict[str, F] = {
@@ -188,15 +228,68 @@ def validate(raw: dict, source: str = "<config>") -> dict:
 
 def _cross_checks(cfg: dict, source: str) -> None:
     m, i = cfg["model"], cfg["init"]
-    for key in ("input_gate_bias", "output_gate_bias"):
+    if m["kind"] == "guess" and cfg["protocol"]["name"] != "guess":
+        raise ConfigError(f"{source}: model.kind guess needs protocol.name guess (a guessing "
+                          "net does not learn)")
+    for key in ("input_gate_bias", "output_gate_bias", "forget_gate_bias"):
         if i[key] is not None and len(i[key]) != m["blocks"]:
             raise ConfigError(f"{source}: init.{key}: needs one value per block "
                               f"({m['blocks']}), got {len(i[key])}")
     if i["output_gate_bias"] is not None and not m["output_gate"]:
         raise ConfigError(f"{source}: init.output_gate_bias: the model has no output gate")
-    if (i["input_gate_bias"] is not None or i["output_gate_bias"] is not None) \
+    if i["forget_gate_bias"] is not None and not m["forget_gate"]:
+        raise ConfigError(f"{source}: init.forget_gate_bias: the model has no forget gate "
+                          "(model.forget_gate: true)")
+    if m["forget_gate"] and m["state_decay"] is not None:
+        raise ConfigError(f"{source}: model.state_decay: not with model.forget_gate (the gate "
+                          "replaces the constant decay)")
+    if (m["forget_gate"] or m["state_decay"] is not None) and m["kind"] != "lstm97":
+        raise ConfigError(f"{source}: model.forget_gate/state_decay: only for model.kind lstm97")
+    if m["peepholes"] and m["kind"] != "lstm97":
+        raise ConfigError(f"{source}: model.peepholes: only for model.kind lstm97")
+    pname = cfg["protocol"]["name"]
+    if cfg["train"]["lr_decay"] != 1.0 and pname != "cerg":
+        raise ConfigError(f"{source}: train.lr_decay: only with protocol.name cerg (the rate "
+                          "goes back to train.lr at every training stream)")
+    if (pname == "cslang") != (cfg["task"].get("name") in ("anbn", "anbncn")):
+        raise ConfigError(f"{source}: protocol.name cslang goes with task.name anbn or anbncn "
+                          "(lstmrun/protocols/cslang.py)")
+    if pname == "cerg" and (m["kind"] != "lstm97" or cfg["task"].get("name") != "cerg"):
+        raise ConfigError(f"{source}: protocol.name cerg needs model.kind lstm97 and task.name "
+                          "cerg")
+    timing_tasks = ("msd", "nmsd", "gts", "pfg")
+    if (pname == "timing") != (cfg["task"].get("name") in timing_tasks) or \
+            (pname == "timing" and m["kind"] != "lstm97"):
+        raise ConfigError(f"{source}: protocol.name timing goes with model.kind lstm97 and the "
+                          f"timing tasks ({', '.join(timing_tasks)}), and they with it")
+    if any(i[k] is not None for k in ("input_gate_bias", "output_gate_bias", "forget_gate_bias")) \
             and m["biases"] == "none":
         raise ConfigError(f"{source}: init: gate biases given but model.biases is 'none'")
+    if cfg["train"]["gradient"] == "full":
+        if m["kind"] != "lstm97":
+            raise ConfigError(f"{source}: train.gradient: full is for model.kind lstm97 (frnn: "
+                              "model.rule bptt)")
+        if m["peepholes"]:
+            raise ConfigError(f"{source}: train.gradient: full is not implemented with "
+                              "model.peepholes (peephole nets learn with the truncated rule, "
+                              "PROTOCOLS §13.1)")
+        if cfg["train"]["update"] == "step" and not _final_targets_only(cfg["task"]):
+            raise ConfigError(f"{source}: train.update: step is not available with "
+                              "train.gradient: full (BPTT changes the weights once per sequence; "
+                              "the two are the same only when each sequence's last step is its "
+                              "only target) -- use train.update: sequence")
+
+
+def _final_targets_only(task_cfg: dict) -> bool:
+    """Whether the task's training targets sit at the last step of each sequence only (checked on
+    a few sampled sequences)."""
+    import numpy as np
+
+    from .engine.lstm_full import only_final_targets
+    from .tasks.registry import build_task
+
+    chunk = build_task(task_cfg).sample(np.random.default_rng(0), 4)
+    return only_final_targets(chunk.offsets, chunk.has_target)
 
 
 def parse_value(text: str) -> Any:

@@ -10,6 +10,10 @@ Statistics (numpy / the standard library only):
 * sequences to solve, over the solved trials: mean with a percentile-bootstrap interval
   (``bootstrap_mean_ci``, fixed seed, so reports are reproducible), median, quartiles, min, max.
 
+Random-weight-guessing runs (``protocol.name: guess``) count *guesses* instead of sequences: their
+rows carry ``unit: guesses``, the statistics under ``guesses``, the paper's ``mean_guesses`` and
+the solvers' mean test fraction correct (``test_fraction_correct``).
+
 Flags (a row's ``flags`` list):
 
 * ``paper mean outside our 95% CI``: the paper's mean is a number, we have >= 2 solved trials and
@@ -161,7 +165,7 @@ def _num(v):
 
 def _is_failing_baseline(paper: dict) -> bool:
     sp = _num(paper.get("success_pct"))
-    ms = paper.get("mean_sequences")
+    ms = paper.get("mean_sequences", paper.get("mean_guesses"))
     return (sp is not None and sp == 0) or (isinstance(ms, str) and ms.strip().startswith(">"))
 
 
@@ -196,7 +200,9 @@ def row_stats(run_dir) -> dict:
         paper = {}
 
     n = len(trials)
-    solved_seq = [int(t["sequences"]) for t in trials if t.get("solved")]
+    # what a trial counts until it solves: training sequences, or guesses (random weight guessing)
+    unit = "guesses" if (cfg.get("protocol") or {}).get("name") == "guess" else "sequences"
+    solved_seq = [int(t[unit]) for t in trials if t.get("solved")]
     k = len(solved_seq)
     row: dict = {
         "run": _label(run_dir), "path": str(run_dir),
@@ -204,7 +210,7 @@ def row_stats(run_dir) -> dict:
         "status": meta.get("status"), "planned_trials": cfg.get("trials", meta.get("trials")),
         "budget": (cfg.get("protocol") or {}).get("budget"),
         "trials": n, "solved": k, "success_rate": (k / n) if n else None,
-        "success_ci": list(clopper_pearson(k, n)) if n else None,
+        "success_ci": list(clopper_pearson(k, n)) if n else None, "unit": unit,
     }
 
     seq = None
@@ -213,7 +219,12 @@ def row_stats(run_dir) -> dict:
         seq = {"mean": float(a.mean()), "ci": list(bootstrap_mean_ci(a)),
                "median": float(np.median(a)), "q25": float(np.percentile(a, 25)),
                "q75": float(np.percentile(a, 75)), "min": int(a.min()), "max": int(a.max())}
-    row["sequences"] = seq
+    row["sequences"] = seq if unit == "sequences" else None
+    if unit != "sequences":
+        row[unit] = seq
+    fr = [t["test_fraction_correct"] for t in trials
+          if t.get("solved") and t.get("test_fraction_correct") is not None]
+    row["test_fraction_correct"] = _mean(fr)
 
     pts = [t["post_test"] for t in trials if isinstance(t.get("post_test"), dict)]
     post = None
@@ -231,7 +242,7 @@ def row_stats(run_dir) -> dict:
     row["trial_seconds"] = float(sum(t.get("wall_seconds") or 0.0 for t in trials))
 
     row["paper"] = paper
-    pm = _num(paper.get("mean_sequences"))
+    pm = _num(paper.get(f"mean_{unit}"))
     row["ratio_mean"] = (seq["mean"] / pm) if (seq and pm) else None
 
     flags = []
@@ -282,8 +293,9 @@ def _paper_wrong(p: dict):
 
 
 def _flat(r: dict) -> dict:
-    """One CSV row: flat scalars (missing values empty)."""
-    s, pt, p = r.get("sequences") or {}, r.get("post_test") or {}, r.get("paper") or {}
+    """One CSV row: flat scalars (missing values empty). The count columns (``mean_sequences``
+    .. ``max``) hold the row's ``unit``: training sequences, or guesses (random weight guessing)."""
+    s, pt, p = r.get(r.get("unit") or "sequences") or {}, r.get("post_test") or {}, r.get("paper") or {}
     ci, sci = s.get("ci") or [None, None], r.get("success_ci") or [None, None]
     n = pt.get("n")
     return {
@@ -304,6 +316,8 @@ def _flat(r: dict) -> dict:
         "st1_mean": r.get("st1_mean"), "paper_st1_sequences": p.get("st1_sequences"),
         "trial_seconds": r.get("trial_seconds"), "paper_source": p.get("source"),
         "flags": "; ".join(r.get("flags") or []),
+        "unit": r.get("unit"), "paper_mean_guesses": p.get("mean_guesses"),
+        "test_fraction_correct": r.get("test_fraction_correct"),
     }
 
 
@@ -315,8 +329,15 @@ def _md(rows: list[dict]) -> str:
         (r["paper"] or {}).get("mse") is not None for r in rows)
     any_st1 = any(r["st1_mean"] is not None or (r["paper"] or {}).get("st1_sequences") is not None
                   for r in rows)
+    units = {r.get("unit") or "sequences" for r in rows}
+    mixed = len(units) > 1                   # guessing rows beside training rows
+    count = {"sequences": "seq.", "guesses": "guesses"}.get(next(iter(units)), "seq.") \
+        if not mixed else "seq. or guesses"
+    any_test = any(r.get("test_fraction_correct") is not None for r in rows)
     head = ["run", "solved", "success [95% CI]", "paper success",
-            "mean seq. [95% CI]", "median [IQR]", "paper mean", "ours/paper"]
+            f"mean {count} [95% CI]", "median [IQR]", "paper mean", "ours/paper"]
+    if any_test:
+        head += ["test correct"]
     if any_st1:
         head += ["ST1 mean", "paper ST1"]
     if any_post:
@@ -326,7 +347,8 @@ def _md(rows: list[dict]) -> str:
     head += ["trial-s", "flags"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        p, s, pt = r["paper"] or {}, r["sequences"], r["post_test"] or {}
+        unit = r.get("unit") or "sequences"
+        p, s, pt = r["paper"] or {}, r.get(unit), r["post_test"] or {}
         if r["success_ci"]:
             lo, hi = r["success_ci"]
             succ = f"{_f(r['success_rate'], 0, True)} [{100 * lo:.0f}–{100 * hi:.0f}]"
@@ -338,11 +360,16 @@ def _md(rows: list[dict]) -> str:
         if s:
             mean = f"{_f(s['mean'])} [{_f(s['ci'][0])}–{_f(s['ci'][1])}]"
             med = f"{_f(s['median'])} [{_f(s['q25'])}–{_f(s['q75'])}]"
+            if mixed and unit != "sequences":
+                mean += f" {unit}"
         else:
             mean = med = "-"
         cells = [r["run"], f"{r['solved']}/{r['trials']}", succ, psucc, mean, med,
-                 _paper_str(p.get("mean_sequences")),
+                 _paper_str(p.get(f"mean_{unit}")),
                  "-" if r["ratio_mean"] is None else f"{r['ratio_mean']:.2f}"]
+        if any_test:
+            tf = r.get("test_fraction_correct")
+            cells.append("-" if tf is None else f"{tf:.3f}")
         if any_st1:
             cells += [_f(r["st1_mean"]), _paper_str(p.get("st1_sequences"))]
         if any_post:

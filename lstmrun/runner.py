@@ -28,13 +28,14 @@ import numpy as np
 import yaml
 
 from . import __version__
-from .config import dump
+from .config import ConfigError, dump, validate
 from .engine import LSTM97, Arch, Init
-from .protocols import exp1, online
+from .protocols import cerg, cslang, exp1, guess, online, timing
 from .tasks.registry import build_task
 
-PROTOCOLS = {"exp1": exp1.run, "abs": online.run, "st12": online.run, "st3": online.run,
-             "nseq": online.run}
+PROTOCOLS = {"exp1": exp1.run, "guess": guess.run, "abs": online.run, "st12": online.run,
+             "st3": online.run, "nseq": online.run, "cerg": cerg.run, "cslang": cslang.run,
+             "timing": timing.run}
 
 
 def make_arch(cfg: dict, task) -> Arch:
@@ -43,14 +44,21 @@ def make_arch(cfg: dict, task) -> Arch:
                 cells_per_block=m["cells_per_block"], output_gate=m["output_gate"],
                 connectivity=m["connectivity"], biases=m["biases"], output_bias=m["output_bias"],
                 input_to_output=m["input_to_output"], g=m["g"], h=m["h"],
-                output_act=m["output_act"])
+                output_act=m["output_act"], forget_gate=m["forget_gate"],
+                state_decay=m["state_decay"], peepholes=m["peepholes"])
 
 
 def make_model(cfg: dict, task, rng: np.random.Generator):
     """A freshly initialised network of the config's ``model.kind``."""
     m = cfg["model"]
     if m["kind"] == "lstm97":
-        return LSTM97.random(make_arch(cfg, task), make_init(cfg), rng, reset_act=m["reset_act"])
+        net = LSTM97.random(make_arch(cfg, task), make_init(cfg), rng, reset_act=m["reset_act"])
+        net.full_gradient = cfg["train"].get("gradient") == "full"
+        return net
+    if m["kind"] == "guess":
+        from .engine.guessnet import make_guess_net
+
+        return make_guess_net(m, task)
     scale = cfg["init"]["scale"]
     if m["kind"] == "frnn":
         from .engine.frnn import FRNN, FRNNArch
@@ -72,7 +80,14 @@ def make_init(cfg: dict) -> Init:
     i = cfg["init"]
     tup = (lambda v: None if v is None else tuple(float(x) for x in v))
     return Init(scale=i["scale"], input_gate_bias=tup(i["input_gate_bias"]),
-                output_gate_bias=tup(i["output_gate_bias"]), bias_mode=i["bias_mode"])
+                output_gate_bias=tup(i["output_gate_bias"]),
+                forget_gate_bias=tup(i["forget_gate_bias"]), bias_mode=i["bias_mode"])
+
+
+def count_unit(cfg: dict) -> str:
+    """What a trial counts until it solves: ``guesses`` (random weight guessing) or training
+    ``sequences`` (every other protocol). trials.jsonl and summary.json name it so."""
+    return "guesses" if cfg["protocol"]["name"] == "guess" else "sequences"
 
 
 def trial_seed(run_seed: int, k: int) -> int:
@@ -97,10 +112,11 @@ def run_trial(cfg: dict, k: int) -> tuple[dict, dict]:
                 else test_rng)
     net = make_model(cfg, task, init_rng)
     res = PROTOCOLS[cfg["protocol"]["name"]](cfg, task, net, data_rng, train_rng)
+    unit = count_unit(cfg)
     rec = {"trial": k, "seed": seed, "data_set": d, "solved": bool(res["solved"]),
-           "sequences": int(res["sequences"]), "reason": res["reason"],
+           unit: int(res[unit]), "reason": res["reason"],
            "wall_seconds": round(time.perf_counter() - t0, 3)}
-    rec.update({key: v for key, v in res.items() if key not in ("solved", "sequences", "reason")})
+    rec.update({key: v for key, v in res.items() if key not in ("solved", unit, "reason")})
     return rec, {"Wh": net.Wh, "Wo": net.Wo}
 
 
@@ -150,6 +166,10 @@ def check_resume(run_dir: Path, cfg: dict) -> list[int]:
     if not (run_dir / "config.yaml").exists() or not (run_dir / "meta.json").exists():
         raise ValueError(f"{run_dir}: not a run folder (no config.yaml/meta.json)")
     old = yaml.safe_load((run_dir / "config.yaml").read_text())
+    try:  # keys added to the schema since the run was made count with their defaults
+        old = yaml.safe_load(dump(validate(old, str(run_dir / "config.yaml"))))
+    except ConfigError:
+        pass  # compared as written: the difference is then reported below
     new = yaml.safe_load(dump(cfg))
     if old != new:
         diff = sorted(_diff_keys(old, new))
@@ -168,19 +188,28 @@ def _diff_keys(a, b, prefix=""):
 
 
 def summarize(cfg: dict, trials: list[dict]) -> dict:
-    solved = sorted(t["sequences"] for t in trials if t["solved"])
+    unit = count_unit(cfg)
+    solved = sorted(t[unit] for t in trials if t["solved"])
     n = len(trials)
     s: dict = {"experiment": cfg["experiment"], "trials": n, "solved": len(solved),
                "success_rate": (len(solved) / n) if n else None,
-               "budget": cfg["protocol"]["budget"]}
+               "budget": cfg["protocol"]["budget"], "unit": unit}
     if solved:
         a = np.asarray(solved, float)
-        s["sequences_to_solve"] = {
+        s[f"{unit}_to_solve"] = {
             "mean": float(a.mean()), "median": float(np.median(a)), "min": int(a.min()),
             "max": int(a.max()), "q25": float(np.percentile(a, 25)),
             "q75": float(np.percentile(a, 75))}
     else:
-        s["sequences_to_solve"] = None
+        s[f"{unit}_to_solve"] = None
+    fr = [t["test_fraction_correct"] for t in trials
+          if t["solved"] and t.get("test_fraction_correct") is not None]
+    if fr:                                  # guessing: the solvers' share of correct test sequences
+        s["test_fraction_correct"] = {"mean": float(np.mean(fr)), "min": float(np.min(fr))}
+    if cfg["protocol"]["name"] == "cerg":   # GSC00 Table 2: perfect / good / rest
+        s["cerg"] = cerg.summary(trials)
+    if cfg["protocol"]["name"] == "cslang":  # GS01: generalisation (largest n all correct)
+        s["cslang"] = cslang.summary(trials)
     s["paper"] = cfg.get("paper")
     return s
 
@@ -241,7 +270,11 @@ def warm_up(cfg: dict) -> None:
     that they load a warm cache instead of compiling in parallel."""
     task = build_task(cfg["task"])
     chunk = task.sample(np.random.default_rng(0), 2)
-    make_model(cfg, task, np.random.default_rng(0)).train(chunk, lr=0.1)
+    net = make_model(cfg, task, np.random.default_rng(0))
+    if cfg["model"]["kind"] == "guess":     # forward only
+        net.evaluate(chunk, criterion="abs", threshold=0.1)
+    else:
+        net.train(chunk, lr=0.1)
 
 
 def execute(cfg: dict, trials: list[int], jobs: int, on_result, executor: str = "local",

@@ -13,6 +13,19 @@ Layout (same as ``lstmrun.engine.arch``):
 - masks ``Mh``, ``Mo`` from ``Arch.masks()``: masked weights never change.
 
 Learning rate convention (A15): ``dW = lr * (minus the truncated gradient of 1/2 SSE)``.
+
+Forget gates (GSC00, PROTOCOLS §12.1; ``arch.forget_gate``): B more hidden units after the output
+gates, ``s(t) = y_phi s(t-1) + y_in g(net_c)``; every partial is multiplied by y_phi each step and
+the forget-gate weights have partials ``dS/dw_phi = y_phi dS/dw_phi + s(t-1) f'(net_phi) z``. A
+constant ``arch.state_decay`` d is the same with y_phi = d and no gate units. ``lr_decay`` scales
+the rate by ``lr_decay**k`` at the k-th step of the call (GSC00's sequential alpha decay).
+
+Peepholes (GSS02 §3, PROTOCOLS §13.1; ``arch.peepholes``): ``Wh`` has C more columns, the weights
+from the cell states to the gates (``Arch.masks()`` keeps each gate's own block). With
+``Wp = Wh[:, NZ:]``: ``net += Wp @ s(t-1)`` for the input and forget gates, ``net_out += Wp @
+s(t)`` for the output gates. The partials treat s(t-1) as three more sources of the input and
+forget gates (``zs = [z, s(t-1)]``), the output-gate change is ``e_out * [z, s(t)]``; no error
+passes through a peephole into the CEC.
 """
 
 from __future__ import annotations
@@ -49,16 +62,22 @@ class _Layout:
         self.S = arch.cells_per_block
         self.C = self.B * self.S
         self.og = bool(arch.output_gate)
-        self.H = self.C + self.B * (2 if self.og else 1)
+        self.fg = bool(getattr(arch, "forget_gate", False))
+        self.decay = getattr(arch, "state_decay", None)
+        self.H = self.C + self.B * (1 + int(self.og) + int(self.fg))
         self.block_of = np.arange(self.C) // self.S            # block of each cell
         # E[j, c] = 1 if cell c belongs to block j: sums per-cell quantities per block
         self.E = (self.block_of[None, :] == np.arange(self.B)[:, None]).astype(float)
         self.cells = slice(0, self.C)
         self.ingates = slice(self.C, self.C + self.B)
         self.outgates = slice(self.C + self.B, self.C + 2 * self.B)
+        f0 = self.C + self.B * (2 if self.og else 1)
+        self.fgates = slice(f0, f0 + self.B)
         self.g = arch.g
         self.h = arch.h
         self.out = arch.output_act
+        self.pp = bool(getattr(arch, "peepholes", False))
+        self.NZ = self.I + 1 + self.H
 
 
 def _inputs(chunk, t: int) -> np.ndarray:
@@ -73,16 +92,31 @@ def _inputs(chunk, t: int) -> np.ndarray:
 def _step_forward(L: _Layout, Wh, Wo, x, y_prev, s_prev):
     """One forward step. Returns a dict of everything the backward pass needs."""
     z = np.concatenate([x, [1.0], y_prev])                   # sources of cells and gates
-    net = Wh @ z
+    net = Wh[:, :L.NZ] @ z
+    if L.pp:                                                  # peepholes from s(t-1) (§13.1)
+        net_p = Wh[:, L.NZ:] @ s_prev
+        net[L.ingates] += net_p[L.ingates]
+        net[L.fgates] += net_p[L.fgates]
     y_in = _logistic(net[L.ingates])                          # (B,)
     y_out = _logistic(net[L.outgates]) if L.og else np.ones(L.B)
+    if L.fg:
+        y_phi = _logistic(net[L.fgates])                      # forget gates (GSC00)
+    else:
+        y_phi = np.full(L.B, 1.0 if L.decay is None else float(L.decay))
     g_val, g_der = squash(L.g, net[L.cells])                  # (C,)
     y_in_c = y_in[L.block_of]                                 # gate value seen by each cell
     y_out_c = y_out[L.block_of]
-    s = s_prev + y_in_c * g_val                               # CEC, self-weight 1
+    y_phi_c = y_phi[L.block_of]
+    if L.fg or L.decay is not None:
+        s = y_phi_c * s_prev + y_in_c * g_val                 # CEC with forget gate / decay
+    else:
+        s = s_prev + y_in_c * g_val                           # CEC, self-weight 1
+    if L.pp and L.og:                                         # output gates read s(t)
+        y_out = _logistic(net[L.outgates] + (Wh[:, L.NZ:] @ s)[L.outgates])
+        y_out_c = y_out[L.block_of]
     h_val, h_der = squash(L.h, s)
     y_c = y_out_c * h_val
-    y_hidden = np.concatenate([y_c, y_in] + ([y_out] if L.og else []))
+    y_hidden = np.concatenate([y_c, y_in] + ([y_out] if L.og else []) + ([y_phi] if L.fg else []))
     u = np.concatenate([x, [1.0], y_c])                       # sources of the output units
     net_k = Wo @ u
     if L.out == "logistic":
@@ -92,6 +126,7 @@ def _step_forward(L: _Layout, Wh, Wo, x, y_prev, s_prev):
         y_k = net_k.copy()
         dy_k = np.ones_like(net_k)
     return dict(z=z, u=u, y_in=y_in, y_out=y_out, y_in_c=y_in_c, y_out_c=y_out_c,
+                y_phi=y_phi, y_phi_c=y_phi_c, s_prev=s_prev,
                 g_val=g_val, g_der=g_der, s=s, h_val=h_val, h_der=h_der, y_c=y_c,
                 y_hidden=y_hidden, y_k=y_k, dy_k=dy_k)
 
@@ -120,7 +155,7 @@ def ref_sse(arch, Wh, Wo, chunk, seq: int, reset_act: float = 0.0, clean: bool =
 
 
 def ref_train(arch, Wh, Wo, chunk, order, lr: float, update_per_step: bool,
-              reset_act: float = 0.0):
+              reset_act: float = 0.0, lr_decay: float = 1.0):
     """Train on-line on sequences ``order`` with the truncated rule (PROTOCOLS §9.2-9.3).
 
     Returns ``(Wh, Wo, per_seq_sse)`` (new arrays; the inputs are not modified). ``per_seq_sse``
@@ -132,13 +167,15 @@ def ref_train(arch, Wh, Wo, chunk, order, lr: float, update_per_step: bool,
     Wo = np.array(Wo, dtype=float, copy=True)
     clean = chunk.clean_targets if chunk.clean_targets is not None else chunk.targets
     sses = []
+    k_step = 0                        # steps since the start of the call (lr_decay)
     for q in order:
         a, b = int(chunk.offsets[q]), int(chunk.offsets[q + 1])
         y_prev = np.full(L.H, float(reset_act))
         s = np.zeros(L.C)
-        NZ = L.I + 1 + L.H
+        NZ = Wh.shape[1]              # I+1+H, plus C peephole columns
         P_in = np.zeros((L.C, NZ))    # dS_c/dWh[in_gate(c), :]   (eq. 25)
         P_c = np.zeros((L.C, NZ))     # dS_c/dWh[c, :]            (eq. 27)
+        P_f = np.zeros((L.C, NZ))     # dS_c/dWh[forget_gate(c), :]  (§12.1)
         acc_h = np.zeros_like(Wh)     # summed changes (per-sequence mode)
         acc_o = np.zeros_like(Wo)
         sse = 0.0
@@ -146,11 +183,18 @@ def ref_train(arch, Wh, Wo, chunk, order, lr: float, update_per_step: bool,
             x = _inputs(chunk, t)
             f = _step_forward(L, Wh, Wo, x, y_prev, s)
             z = f["z"]
+            zs = np.concatenate([z, f["s_prev"]]) if L.pp else z     # peephole sources: s(t-1)
             # truncated RTRL partials, every step: the direct dependence of net on the weight only
             d_in = f["g_val"] * f["y_in_c"] * (1.0 - f["y_in_c"])     # g(net_c) f'(net_in)
             d_c = f["g_der"] * f["y_in_c"]                            # g'(net_c) y_in
-            P_in = P_in + np.outer(d_in, z)
-            P_c = P_c + np.outer(d_c, z)
+            phi = f["y_phi_c"][:, None]                              # 1 in the 1997 model
+            P_in = phi * P_in + np.outer(d_in, zs)
+            P_c = phi * P_c + np.outer(d_c, zs)
+            if L.fg:
+                d_f = f["s_prev"] * f["y_phi_c"] * (1.0 - f["y_phi_c"])  # s(t-1) f'(net_phi)
+                P_f = phi * P_f + np.outer(d_f, zs)
+            lr_t = lr * lr_decay ** k_step
+            k_step += 1
             if chunk.has_target[t]:
                 sse += float(np.sum((clean[t] - f["y_k"]) ** 2))
                 e_k = f["dy_k"] * (chunk.targets[t] - f["y_k"])              # eq. 19
@@ -159,12 +203,15 @@ def ref_train(arch, Wh, Wo, chunk, order, lr: float, update_per_step: bool,
                 dWh = np.zeros_like(Wh)
                 if L.og:
                     e_out = f["y_out"] * (1.0 - f["y_out"]) * (L.E @ (f["h_val"] * back))  # eq. 21
-                    dWh[L.outgates] = np.outer(e_out, z)                     # eq. 22 (out gates)
+                    zo = np.concatenate([z, f["s"]]) if L.pp else z           # peepholes: s(t)
+                    dWh[L.outgates] = np.outer(e_out, zo)                    # eq. 22 (out gates)
                 e_s = f["y_out_c"] * f["h_der"] * back                       # eq. 23
                 dWh[L.ingates] = L.E @ (e_s[:, None] * P_in)                 # eq. 26
                 dWh[L.cells] = e_s[:, None] * P_c                            # eq. 28
-                dWh = lr * dWh * Mh
-                dWo = lr * dWo * Mo
+                if L.fg:
+                    dWh[L.fgates] = L.E @ (e_s[:, None] * P_f)               # §12.1
+                dWh = lr_t * dWh * Mh
+                dWo = lr_t * dWo * Mo
                 if update_per_step:
                     Wh = Wh + dWh
                     Wo = Wo + dWo

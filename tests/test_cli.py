@@ -142,6 +142,18 @@ def test_resume_runs_only_the_missing_trials_and_refuses_a_changed_config(tmp_pa
     assert r.exit_code == 2 and "train.lr" in r.output and "differs" in r.output
 
 
+def test_resume_accepts_a_run_made_before_a_key_was_added_with_its_default(tmp_path):
+    out = tmp_path / "run"
+    assert run("train", CFG, "--trials", 1, "--out", out, "-q", *TINY).exit_code == 0
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    del cfg["train"]["gradient"]  # as written by a version without train.gradient
+    cfg["trials"] = 2
+    (out / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r = run("train", CFG, "--trials", 2, "--resume", out, "-q", *TINY)
+    assert r.exit_code == 0, r.output
+    assert len((out / "trials.jsonl").read_text().splitlines()) == 2
+
+
 def test_report_tabulates_runs_and_rejects_other_folders(tmp_path):
     out = tmp_path / "run"
     assert run("train", CFG, "--trials", 2, "--out", out, "-q", *TINY).exit_code == 0

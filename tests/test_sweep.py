@@ -93,16 +93,16 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     the final set of trials equals an uninterrupted run's."""
     sets = ["--set", "protocol.budget=40000", "--set", "task.n_train=32", "--set", "task.n_test=32"]
     full = tmp_path / "full"
-    assert run("train", CFG, "--trials", 8, "--out", full, "-q", *sets).exit_code == 0
+    assert run("train", CFG, "--trials", 12, "--out", full, "-q", *sets).exit_code == 0
     killed = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "lstmrun.cli", "train", str(CFG), "--trials", "8", "--out",
+    cmd = [sys.executable, "-m", "lstmrun.cli", "train", str(CFG), "--trials", "12", "--out",
            str(killed), "-q", *sets]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     tj = killed / "trials.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline:
-        if tj.exists() and len(tj.read_text().splitlines()) >= 2:
+        if tj.exists() and len(tj.read_text().splitlines()) >= 1:
             break
         if proc.poll() is not None:
             break
@@ -110,8 +110,8 @@ def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     before = rows(tj)
-    assert 2 <= len(before) < 8, "the kill should land mid-run"
-    r = run("train", CFG, "--trials", 8, "--resume", killed, "-q", *sets)
+    assert 1 <= len(before) < 12, "the kill should land mid-run"
+    r = run("train", CFG, "--trials", 12, "--resume", killed, "-q", *sets)
     assert r.exit_code == 0, r.output
     assert rows(tj) == rows(full / "trials.jsonl")
 

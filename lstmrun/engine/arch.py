@@ -6,6 +6,8 @@ Unit layout (HS97 A.1; PROTOCOLS §9). ``I`` inputs, ``B`` memory blocks of ``S`
     cells          0 .. C-1          (cell c belongs to block c // S)
     input gates    C .. C+B-1
     output gates   C+B .. C+2B-1     (absent when ``output_gate`` is False, Exps 2a/2b)
+    forget gates   after the output gates, one per block (only with ``forget_gate``; GSC00,
+                   PROTOCOLS §12.1): appended last, so the 1997 layout is unchanged without them
 
 Weights live in two matrices whose columns are the units' sources:
 
@@ -13,9 +15,23 @@ Weights live in two matrices whose columns are the units' sources:
   the bias unit and every hidden unit's previous activation (A.1 eqs. 7-9; A2).
 - ``Wo`` (K, I+1+C): an output unit reads ``u(t) = [x(t), 1, y_cells(t)]`` -- the current input,
   the bias unit and the current cell outputs (A2: §5's order input -> hidden -> output).
+- with ``peepholes`` (Gers & Schmidhuber 2000, GSS02; PROTOCOLS §13.1) ``Wh`` has C more columns,
+  ``Wh (H, I+1+H+C)``: column ``I+1+H+c`` is the peephole weight from cell c's *state* s_c. Only
+  the gates of c's own block have it (input and forget gates read s_c(t-1), the output gate the
+  updated s_c(t)); cells have none. Without peepholes the columns do not exist, so the 1997 and
+  forget-gate layouts are unchanged.
 
 Which of these connections exist is given by 0/1 masks of the same shapes; the weight count is the
 number of ones. Masked weights are zero and stay zero.
+
+Connectivity (HS97 Table 10 "conn", plus GSC00's): ``"F"`` cells and gates read the inputs and every
+hidden unit (cells and gates) of the previous step; ``"B"`` the inputs only; ``"C"`` the inputs and
+the previous step's *cell outputs* only (GSC00's CERG net: "cell outputs feed every cell input and
+every gate", PROTOCOLS §12.2; 424 weights for 4 blocks x 2 cells with forget gates).
+
+``state_decay`` (a number, no extra units) multiplies every cell state by that constant each step,
+``s(t) = d * s(t-1) + y_in g(net_c)``: GSC00 Table 2's "LSTM with state decay (0.9)". With 1.0 it
+is the 1997 CEC exactly.
 """
 
 from __future__ import annotations
@@ -33,7 +49,7 @@ SQ_IDENTITY = 3  # x
 SQUASH = {"logistic": SQ_LOGISTIC, "h1": SQ_TANHLIKE, "g2": SQ_G2, "identity": SQ_IDENTITY}
 
 BIAS_SCHEMES = ("ga", "b1", "all", "none")  # HS97 Table 10: gates / all hidden / all non-input / none
-CONNECTIVITY = ("F", "B")                   # HS97 Table 10
+CONNECTIVITY = ("F", "B", "C")              # HS97 Table 10; "C": recurrent from cells only (GSC00)
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,9 @@ class Arch:
     g: str = "g2"
     h: str = "h1"
     output_act: str = "logistic"
+    forget_gate: bool = False      # one forget gate per block (GSC00 §3; PROTOCOLS §12.1)
+    state_decay: float | None = None   # constant CEC factor instead of a gate (GSC00 Table 2)
+    peepholes: bool = False        # cell state -> own block's gates (GSS02 §3; PROTOCOLS §13.1)
 
     def __post_init__(self):
         for name in ("n_in", "n_out", "blocks", "cells_per_block"):
@@ -64,6 +83,10 @@ class Arch:
                 raise ValueError(f"{name} must be one of {tuple(SQUASH)}")
         if self.output_act not in ("logistic", "identity"):
             raise ValueError("output_act must be 'logistic' or 'identity'")
+        if self.forget_gate and self.state_decay is not None:
+            raise ValueError("forget_gate and state_decay exclude each other")
+        if self.state_decay is not None and not 0.0 <= self.state_decay <= 1.0:
+            raise ValueError("state_decay must lie in [0, 1]")
 
     # ---- layout -------------------------------------------------------------------------------
     @property
@@ -72,7 +95,7 @@ class Arch:
 
     @property
     def n_hidden(self) -> int:
-        return self.n_cells + self.blocks * (2 if self.output_gate else 1)
+        return self.n_cells + self.blocks * (1 + int(self.output_gate) + int(self.forget_gate))
 
     @property
     def in_gate0(self) -> int:
@@ -81,6 +104,10 @@ class Arch:
     @property
     def out_gate0(self) -> int:
         return self.n_cells + self.blocks
+
+    @property
+    def forget_gate0(self) -> int:
+        return self.n_cells + self.blocks * (2 if self.output_gate else 1)
 
     @property
     def has_output_bias(self) -> bool:
@@ -92,18 +119,37 @@ class Arch:
             return self.connectivity == "B"
         return bool(self.input_to_output)
 
+    @property
+    def n_gates_per_block(self) -> int:
+        return 1 + int(self.output_gate) + int(self.forget_gate)
+
+    def peephole_mask(self) -> np.ndarray:
+        """(H, C) 0/1: which hidden unit has a peephole from which cell's state (every gate of a
+        block from each of the block's cells; cells none). All zero without ``peepholes``."""
+        H, C, B, S = self.n_hidden, self.n_cells, self.blocks, self.cells_per_block
+        P = np.zeros((H, C))
+        if self.peepholes:
+            for r in range(C, H):                # gates: groups of B, block j = (r - C) % B
+                j = (r - C) % B
+                P[r, j * S:(j + 1) * S] = 1.0
+        return P
+
     def masks(self) -> tuple[np.ndarray, np.ndarray]:
         """0/1 connection masks ``(Mh, Mo)`` shaped like ``Wh`` and ``Wo``."""
         I, H, C = self.n_in, self.n_hidden, self.n_cells
-        Mh = np.zeros((H, I + 1 + H))
+        Mh = np.zeros((H, I + 1 + H + (C if self.peepholes else 0)))
         Mh[:, :I] = 1.0                                  # inputs feed every cell and gate
         if self.connectivity == "F":
-            Mh[:, I + 1:] = 1.0                          # all cells and gates, previous step
+            Mh[:, I + 1:I + 1 + H] = 1.0                 # all cells and gates, previous step
+        elif self.connectivity == "C":
+            Mh[:, I + 1:I + 1 + C] = 1.0                 # the cells only, previous step (GSC00)
         bias_rows = {
             "ga": range(C, H), "b1": range(H), "all": range(H), "none": range(0),
         }[self.biases]
         for r in bias_rows:
             Mh[r, I] = 1.0
+        if self.peepholes:
+            Mh[:, I + 1 + H:] = self.peephole_mask()     # cell states -> own block's gates
         Mo = np.zeros((self.n_out, I + 1 + C))
         Mo[:, I + 1:] = 1.0                              # outputs read the cells
         if self.has_input_to_output:
@@ -117,8 +163,15 @@ class Arch:
         return int(Mh.sum() + Mo.sum())
 
     def describe(self) -> str:
+        gates = "in+out gates" if self.output_gate else "input gate only"
+        if self.forget_gate:
+            gates += " + forget gate"
+        if self.state_decay is not None:
+            gates += f", state decay {self.state_decay:g}"
+        if self.peepholes:
+            gates += ", peepholes"
         s = (f"{self.n_in} inputs -> {self.blocks} block(s) x {self.cells_per_block} cell(s) "
-             f"[{'in+out gates' if self.output_gate else 'input gate only'}] -> {self.n_out} outputs; "
+             f"[{gates}] -> {self.n_out} outputs; "
              f"connectivity {self.connectivity}, biases {self.biases}"
              f"{', output bias' if self.has_output_bias else ''}"
              f"{', input->output' if self.has_input_to_output else ''}; "
@@ -133,6 +186,7 @@ class Init:
     scale: float = 0.2                          # U[-scale, scale]
     input_gate_bias: tuple[float, ...] | None = None   # per block; None = random like the rest
     output_gate_bias: tuple[float, ...] | None = None
+    forget_gate_bias: tuple[float, ...] | None = None  # GSC00: positive (+0.5 .. +2.0)
     bias_mode: str = "exact"                    # "exact": set to the value; "offset": add to draw (JKU)
 
 
@@ -144,11 +198,14 @@ def init_weights(arch: Arch, init: Init, rng: np.random.Generator) -> tuple[np.n
     Wo = rng.uniform(-a, a, size=Mo.shape) * Mo
     col = arch.n_in  # bias column
     for values, row0, label in ((init.input_gate_bias, arch.in_gate0, "input_gate_bias"),
-                                (init.output_gate_bias, arch.out_gate0, "output_gate_bias")):
+                                (init.output_gate_bias, arch.out_gate0, "output_gate_bias"),
+                                (init.forget_gate_bias, arch.forget_gate0, "forget_gate_bias")):
         if values is None:
             continue
         if label == "output_gate_bias" and not arch.output_gate:
             raise ValueError("output_gate_bias given but the model has no output gate")
+        if label == "forget_gate_bias" and not arch.forget_gate:
+            raise ValueError("forget_gate_bias given but the model has no forget gates")
         if len(values) != arch.blocks:
             raise ValueError(f"{label} needs one value per block ({arch.blocks}), got {len(values)}")
         for j, v in enumerate(values):

@@ -30,6 +30,42 @@ error back in time, through partials dS_c/dw kept for cell-input and input-gate 
 (``update_per_step``) or summed over the sequence and applied at its end (A3). State, partials
 and activations are reset at every sequence start (HS97 §5: to zero; ``reset_act`` allows the JKU
 simulator's 0.5 for activations).
+
+Later variants, switched by ``ip`` (the 1997 path is unchanged without them; codegen removes the
+switches from a specialised kernel):
+
+- forget gates (``IP_FG`` = 1; GSC00 §3, PROTOCOLS §12.1): a gate phi_j per block, hidden units
+  after the output gates, ``s_c(t) = y_phi_j s_c(t-1) + y_in_j g(net_c)``. Every partial decays
+  with the gate, and the forget-gate weights get partials of their own:
+
+    dS_c/dWh[in_j|c, m] = y_phi_j dS_c/dWh[in_j|c, m] + (eq. 25 | eq. 27 term)
+    dS_c/dWh[phi_j, m]  = y_phi_j dS_c/dWh[phi_j, m] + s_c(t-1) f'(net_phi_j) z_m
+    dWh[phi_j, m]       = lr sum_{c in j} e_s_c dS_c/dWh[phi_j, m]
+
+- a constant state decay (``IP_FG`` = 2, factor ``fp[0]``): the same with y_phi_j = fp[0] and no
+  gate units (GSC00 Table 2, "state decay 0.9"); ``fp[0]`` = 1.0 is the 1997 CEC exactly;
+- learning-rate decay (``IP_LRDECAY``): the rate used at a step is ``lr * fp[1]**k``, k = steps
+  since the start of the call (GSC00's "sequential alpha decay", reset with every training stream:
+  one stream per call);
+- stop at the first error (``IP_STOP``, set per call): the sequence ends right after the first
+  judged step that fails the criterion (its weight change still applied), and the call ends with
+  it (GSC00's continual streams run until the first wrong prediction, §12.2).
+- peephole connections (``IP_PEEP``; Gers & Schmidhuber 2000, GSS02 §3, PROTOCOLS §13.1): ``Wh``
+  has C more columns, ``Wh[gate, NZ + c]`` (NZ = I+1+H) the weight from cell c's state to a gate
+  of c's own block. Input and forget gates read s(t-1), the output gate the updated s(t):
+
+    net_in_j(t)  += sum_{c in j} Wh[in_j, NZ+c] s_c(t-1)        (forget gate alike)
+    net_out_j(t) += sum_{c in j} Wh[out_j, NZ+c] s_c(t)          (after the CEC update)
+
+  Learned like the gates' other inputs, with s in the role of z_m; no error flows back through a
+  peephole into the CEC (the partials of the other weights are unchanged):
+
+    dS_c/dWh[in_j, NZ+c']  = y_phi_j dS_c/dWh[in_j, NZ+c'] + g(net_c) f'(net_in_j) s_c'(t-1)
+    dS_c/dWh[phi_j, NZ+c'] = y_phi_j dS_c/dWh[phi_j, NZ+c'] + s_c(t-1) f'(net_phi_j) s_c'(t-1)
+    dWh[out_j, NZ+c']      = lr e_out_j s_c'(t)
+    dWh[in_j|phi_j, NZ+c'] = lr sum_{c in j} e_s_c dS_c/dWh[in_j|phi_j, NZ+c']
+
+  (y_phi_j = 1 without forget gates.)
 """
 
 from __future__ import annotations
@@ -46,24 +82,32 @@ from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in jud
 
 # ip (integer parameters) layout
 (IP_NIN, IP_NOUT, IP_B, IP_S, IP_OG, IP_G, IP_H, IP_OUT, IP_ONEHOT, IP_REC, IP_OIN, IP_OBIAS,
- IP_CELLS_OFF) = range(13)
+ IP_CELLS_OFF, IP_FG, IP_LRDECAY, IP_STOP, IP_PEEP) = range(17)
+N_IP = 17
+# IP_REC values: hidden units read no previous activations / all hidden units / the cells only
+REC_NONE, REC_ALL, REC_CELLS = 0, 1, 2
+# IP_FG values
+FG_NONE, FG_GATE, FG_DECAY = 0, 1, 2
 
 
 @njit(cache=True, error_model="numpy")
-def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, step_flags,
+def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targets, step_flags,
                   legal, clean_targets, order, lr, learn, update_per_step, crit, thr, early_exit,
                   metrics):
     """Run sequences ``order[0], order[1], ...`` of a chunk; learn on-line if ``learn``.
 
-    Wh (H, I+1+H), Wo (K, I+1+C) float64: weights, changed in place when learning.
+    Wh (H, I+1+H) (I+1+H+C with peepholes), Wo (K, I+1+C) float64: weights, changed in place
+    when learning.
     hbias f64 (H,): 1.0 where a hidden unit has a bias weight, else 0.0. The rest of the wiring is
     given by ``ip``: whether cells and gates read the previous hidden activations (connectivity "F")
     and whether output units read the inputs and a bias (see ``arch.Arch.masks``). Weights that are
     not connections must be zero; they stay zero.
-    ip int64 (13,): n_in, n_out, blocks, cells/block, output_gate, g code, h code, output code,
-    onehot, recurrent, input->output, output bias, cells off (the memory cells are not yet part of
-    the net: their outputs are 0 and their weights do not learn -- the first phase of HS97's
-    sequential construction, §4 remedy 1).
+    ip int64 (N_IP,): n_in, n_out, blocks, cells/block, output_gate, g code, h code, output code,
+    onehot, recurrent (REC_*), input->output, output bias, cells off (the memory cells are not yet
+    part of the net: their outputs are 0 and their weights do not learn -- the first phase of
+    HS97's sequential construction, §4 remedy 1), forget mode (FG_*), learning-rate decay on/off,
+    stop at the first failing step, peepholes on/off.
+    fp f64 (2,): the constant state decay (FG_DECAY), the per-step learning-rate factor.
     x_idx int32 (T,) / x_real f64 (T, I): inputs (see tasks.base.Chunk); offsets int64 (n+1,).
     targets f64 (T, K); step_flags uint8 (T,): bit 0 (FLAG_TRAIN) = the step carries an error
     signal for learning, bit 1 (FLAG_JUDGE) = the step counts for the statistics and the criterion
@@ -84,17 +128,24 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
     hcode = ip[IP_H]
     ocode = ip[IP_OUT]
     onehot = ip[IP_ONEHOT] != 0
-    rec = ip[IP_REC] != 0
+    recm = ip[IP_REC]
     oin = ip[IP_OIN] != 0
     obias = 1.0 if ip[IP_OBIAS] != 0 else 0.0
     cells_on = 0.0 if ip[IP_CELLS_OFF] != 0 else 1.0
+    fgm = ip[IP_FG]
+    lrdec = ip[IP_LRDECAY] != 0
+    stop = ip[IP_STOP] != 0
+    peep = ip[IP_PEEP] != 0
     C = B * S
-    H = C + B + (B if og else 0)
+    F0 = C + B + (B if og else 0)        # first forget gate (FG_GATE)
+    H = F0 + (B if fgm == FG_GATE else 0)
     NZ = I + 1 + H
+    NW = NZ + (C if peep else 0)         # columns of Wh: the peepholes after z's (IP_PEEP)
     NU = I + 1 + C
     zb = I            # bias column
     zr = I + 1        # first recurrent column
-    ze = NZ if rec else zr   # end of the columns a hidden unit reads (after the bias)
+    # end of the columns a hidden unit reads (after the bias)
+    ze = NZ if recm == REC_ALL else (zr + C if recm == REC_CELLS else zr)
     # real inputs: the source vector z is walked whole; one-hot: the input part is one column
     m0 = zb if onehot else 0
 
@@ -117,10 +168,21 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
     yout = np.ones(B)
     Pin = np.zeros((C, NZ))    # dS_c / dWh[in_j(c), :]
     Pc = np.zeros((C, NZ))     # dS_c / dWh[c, :]
-    dWh = np.zeros((H, NZ))    # summed changes (per-sequence mode)
+    Pf = np.zeros((C if fgm == FG_GATE else 0, NZ))   # dS_c / dWh[phi_j(c), :]
+    yphi = np.empty(B)         # forget gate activations (or the constant decay)
+    sprev = np.empty(C)        # s(t-1), for the forget partials
+    for j in range(B):
+        yphi[j] = fp[0]
+    # peepholes: dS_c / dWh[in_j(c) | phi_j(c), NZ + j*S + v], and the output gates' nets
+    # before their peephole term (it reads s(t), known only after the CEC update)
+    Pinp = np.zeros((C if peep else 0, S))
+    Pfp = np.zeros((C if (peep and fgm == FG_GATE) else 0, S))
+    onet = np.empty(B)
+    dWh = np.zeros((H, NW))    # summed changes (per-sequence mode)
     dWo = np.zeros((K, NU))
     stats = np.zeros(3)        # sse, sum |err|, max |err| of the sequence (judge.judge_step)
 
+    lrt = lr                   # the learning rate of the current step (IP_LRDECAY)
     n_done = 0
     for oi in range(order.shape[0]):
         q = order[oi]
@@ -133,6 +195,11 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
         if learn:
             Pin[:, :] = 0.0
             Pc[:, :] = 0.0
+            if fgm == FG_GATE:
+                Pf[:, :] = 0.0
+            if peep:
+                Pinp[:, :] = 0.0
+                Pfp[:, :] = 0.0
             if not update_per_step:
                 dWh[:, :] = 0.0
                 dWo[:, :] = 0.0
@@ -147,11 +214,23 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
             else:
                 for i in range(I):
                     z[i] = x_real[t, i]
+            if peep:
+                for c in range(C):
+                    sprev[c] = s[c]
             # ---- hidden nets (eqs. 7-9) and their logistic f (gates; g and h are built on f)
             for h in range(H):
                 acc = Wh[h, xi] if onehot else 0.0
                 for m in range(m0, ze):
                     acc += Wh[h, m] * z[m]
+                if peep and h >= C:
+                    # peepholes (§13.1): input/forget gates read s(t-1) now; the output gate's
+                    # term waits for s(t)
+                    jb = (h - C) % B
+                    if og and h >= C + B and h < C + 2 * B:
+                        onet[jb] = acc
+                    else:
+                        for v in range(S):
+                            acc += Wh[h, NZ + jb * S + v] * s[jb * S + v]
                 if gcode == SQ_IDENTITY and h < C:
                     sg[h] = acc
                 else:
@@ -161,7 +240,11 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                 if og:
                     yout[j] = sg[C + B + j]
                     ycur[C + B + j] = yout[j]
+                if fgm == FG_GATE:
+                    yphi[j] = sg[F0 + j]
+                    ycur[F0 + j] = yphi[j]
             # ---- cells: CEC s(t) = s(t-1) + y_in g(net_c), y_c = y_out h(s)
+            #      (forget gate / decay: s(t) = y_phi s(t-1) + y_in g(net_c))
             for j in range(B):
                 yin = ycur[C + j]
                 for v in range(S):
@@ -179,7 +262,21 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                     else:
                         gc[c] = f
                         dgc[c] = 1.0
-                    s[c] += yin * gc[c]
+                    if fgm == FG_NONE:
+                        s[c] += yin * gc[c]
+                    else:
+                        sprev[c] = s[c]
+                        s[c] = yphi[j] * s[c] + yin * gc[c]
+            if peep and og:
+                # output gates with their peepholes from the updated states s(t)
+                for j in range(B):
+                    acc = onet[j]
+                    for v in range(S):
+                        acc += Wh[C + B + j, NZ + j * S + v] * s[j * S + v]
+                    f = 1.0 / (1.0 + np.exp(-acc))
+                    sg[C + B + j] = f
+                    yout[j] = f
+                    ycur[C + B + j] = f
             for c in range(C):
                 if hcode == SQ_IDENTITY:
                     hs[c] = s[c]
@@ -201,6 +298,24 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                     c = j * S + v
                     ycur[c] = yout[j] * hs[c] * cells_on
             # ---- truncated RTRL partials (eqs. 25, 27), every step
+            if learn and fgm != FG_NONE:
+                # PROTOCOLS §12.1: the old partials decay with the forget gate (every column,
+                # also the input columns a one-hot step does not touch)
+                for j in range(B):
+                    phi = yphi[j]
+                    for v in range(S):
+                        c = j * S + v
+                        for m in range(ze):
+                            Pin[c, m] *= phi
+                            Pc[c, m] *= phi
+                        if fgm == FG_GATE:
+                            a_f = sprev[c] * phi * (1.0 - phi)
+                            for m in range(ze):
+                                Pf[c, m] *= phi
+                            if onehot:
+                                Pf[c, xi] += a_f
+                            for m in range(m0, ze):
+                                Pf[c, m] += a_f * z[m]
             if learn:
                 for j in range(B):
                     yin = ycur[C + j]
@@ -215,6 +330,22 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                         for m in range(m0, ze):
                             Pin[c, m] += a_in * z[m]
                             Pc[c, m] += a_c * z[m]
+            if learn and peep:
+                # peephole partials (§13.1): s(t-1) in the role of z_m; they decay with the
+                # forget gate like the others (y_phi = fp[0] = 1.0 without forget gates)
+                for j in range(B):
+                    yin = ycur[C + j]
+                    fin = yin * (1.0 - yin)
+                    phi = yphi[j]
+                    for v in range(S):
+                        c = j * S + v
+                        a_in = gc[c] * fin
+                        for v2 in range(S):
+                            Pinp[c, v2] = phi * Pinp[c, v2] + a_in * sprev[j * S + v2]
+                        if fgm == FG_GATE:
+                            a_f = sprev[c] * phi * (1.0 - phi)
+                            for v2 in range(S):
+                                Pfp[c, v2] = phi * Pfp[c, v2] + a_f * sprev[j * S + v2]
             # ---- output units: u = [x(t), 1, y_cells(t)]
             for k in range(K):
                 acc = Wo[k, zb]
@@ -263,7 +394,7 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                     To = dWo
                 # output units (eq. 22)
                 for k in range(K):
-                    g = lr * ek[k]
+                    g = lrt * ek[k]
                     if oin:
                         if onehot:
                             To[k, xi] += g
@@ -277,7 +408,7 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                 if og:
                     for j in range(B):
                         row = C + B + j
-                        g = lr * eout[j]
+                        g = lrt * eout[j]
                         if onehot:
                             Th[row, xi] += g
                         else:
@@ -286,12 +417,15 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                         Th[row, zb] += g * hbias[row]
                         for m in range(zr, ze):
                             Th[row, m] += g * z[m]
+                        if peep:
+                            for v in range(S):
+                                Th[row, NZ + j * S + v] += g * s[j * S + v]
                 # input gates (eq. 26) and cell inputs (eq. 28): every column with a partial
                 for j in range(B):
                     row = C + j
                     for v in range(S):
                         c = j * S + v
-                        gi = lr * es[c]
+                        gi = lrt * es[c]
                         for m in range(I):
                             Th[row, m] += gi * Pin[c, m]
                             Th[c, m] += gi * Pc[c, m]
@@ -300,13 +434,35 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
                         for m in range(zr, ze):
                             Th[row, m] += gi * Pin[c, m]
                             Th[c, m] += gi * Pc[c, m]
+                        if peep:
+                            for v2 in range(S):
+                                Th[row, NZ + j * S + v2] += gi * Pinp[c, v2]
+                # forget gates (PROTOCOLS §12.1): like the input gates, with their own partials
+                if fgm == FG_GATE:
+                    for j in range(B):
+                        row = F0 + j
+                        for v in range(S):
+                            c = j * S + v
+                            gi = lrt * es[c]
+                            for m in range(I):
+                                Th[row, m] += gi * Pf[c, m]
+                            Th[row, zb] += gi * Pf[c, zb] * hbias[row]
+                            for m in range(zr, ze):
+                                Th[row, m] += gi * Pf[c, m]
+                            if peep:
+                                for v2 in range(S):
+                                    Th[row, NZ + j * S + v2] += gi * Pfp[c, v2]
+            if learn and lrdec:
+                lrt *= fp[1]
             # ---- shift activations: y(t) becomes the recurrent part of z
             for h in range(H):
                 z[zr + h] = ycur[h]
+            if stop and not ok:
+                break
 
         if learn and not update_per_step:
             for h in range(H):
-                for m in range(NZ):
+                for m in range(NW):
                     Wh[h, m] += dWh[h, m]
             for k in range(K):
                 for m in range(NU):
@@ -314,6 +470,6 @@ def run_sequences(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets,
 
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
-        if early_exit and not ok:
+        if (early_exit or stop) and not ok:
             break
     return n_done

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tasks.base import Chunk
-from . import codegen, lstm97
+from . import codegen, lstm97, lstm_full
 from .arch import SQUASH, Arch, Init, init_weights
 
 CRITERIA = {"legal": lstm97.CRIT_LEGAL, "abs": lstm97.CRIT_ABS, "none": lstm97.CRIT_NONE}
@@ -103,17 +103,40 @@ class LSTM97(KernelModel):
     def __init__(self, arch: Arch, Wh: np.ndarray, Wo: np.ndarray, reset_act: float = 0.0):
         self._set_weights(arch, Wh, Wo, reset_act)
         Mh, Mo = self.Mh, self.Mo
-        I = arch.n_in
+        I, C = arch.n_in, arch.n_cells
+        NZ = I + 1 + arch.n_hidden      # peephole columns, if any, follow (arch.py)
+        rec = lstm97.REC_NONE
+        if Mh[:, I + 1 + C:NZ].any():
+            rec = lstm97.REC_ALL
+        elif Mh[:, I + 1:NZ].any():
+            rec = lstm97.REC_CELLS
+        fg = (lstm97.FG_GATE if arch.forget_gate
+              else lstm97.FG_DECAY if arch.state_decay is not None else lstm97.FG_NONE)
         self.ip = np.array([I, arch.n_out, arch.blocks, arch.cells_per_block,
                             int(arch.output_gate), SQUASH[arch.g], SQUASH[arch.h],
-                            SQUASH[arch.output_act], 0, int(Mh[:, I + 1:].any()),
-                            int(Mo[:, :I].any()), int(Mo[:, I].any()), 0], dtype=np.int64)
+                            SQUASH[arch.output_act], 0, rec,
+                            int(Mo[:, :I].any()), int(Mo[:, I].any()), 0, fg, 0, 0,
+                            int(arch.peepholes)],
+                           dtype=np.int64)
+        # fp: the constant state decay (FG_DECAY) and the per-step learning-rate factor
+        self.fp = np.array([1.0 if arch.state_decay is None else float(arch.state_decay), 1.0])
+        # GSC00's "sequential alpha decay": the rate at the k-th step of a kernel call (one
+        # training stream) is lr * lr_decay**k. 1.0: off (the kernel's decay code is not used).
+        self.lr_decay = 1.0
+        # end a call at the first judged step that fails the criterion (continual streams, §12.2)
+        self.stop_at_error = False
+        # learn with the exact gradient (BPTT through each whole sequence, engine/lstm_full.py)
+        # instead of the truncated 1997 rule; frozen-weight runs are the same either way
+        self.full_gradient = False
         self.hbias = np.ascontiguousarray(Mh[:, I])
         # the kernel takes the wiring as these flags: check the masks have that structure
         expect_h = np.zeros_like(Mh)
         expect_h[:, :I] = 1.0
         expect_h[:, I] = self.hbias
-        expect_h[:, I + 1:] = float(self.ip[lstm97.IP_REC])
+        expect_h[:, I + 1:NZ] = float(rec == lstm97.REC_ALL)
+        expect_h[:, I + 1:I + 1 + C] = float(rec != lstm97.REC_NONE)
+        if arch.peepholes:
+            expect_h[:, NZ:] = arch.peephole_mask()
         expect_o = np.zeros_like(Mo)
         expect_o[:, :I] = float(self.ip[lstm97.IP_OIN])
         expect_o[:, I] = float(self.ip[lstm97.IP_OBIAS])
@@ -138,13 +161,33 @@ class LSTM97(KernelModel):
     def copy(self) -> LSTM97:
         net = LSTM97(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
         net.enable_cells(self.cells_enabled)
+        net.lr_decay, net.stop_at_error = self.lr_decay, self.stop_at_error
+        net.full_gradient = self.full_gradient
         return net
 
     onehot_slot = lstm97.IP_ONEHOT
 
     def _kernel(self, ip, chunk, flags, clean, order, lr, learn, update_per_step, crit, thr,
                 early_exit, metrics) -> int:
-        return codegen.kernel(ip)(
-            self.Wh, self.Wo, self.hbias, ip, self.reset_act,
+        fp = self.fp
+        if learn and self.lr_decay != 1.0:
+            ip[lstm97.IP_LRDECAY] = 1
+            fp = fp.copy()
+            fp[1] = float(self.lr_decay)
+        ip[lstm97.IP_STOP] = int(self.stop_at_error)
+        kern = codegen.kernel(ip)
+        if learn and self.full_gradient:
+            if self.arch.peepholes:
+                raise ValueError("the full gradient is not implemented for peephole connections "
+                                 "(train.gradient: truncated)")
+            # BPTT changes the weights once per sequence: per-step updates only where they are
+            # the same thing, i.e. where the last step of a sequence is its only training target
+            if update_per_step and not lstm_full.only_final_targets(
+                    chunk.offsets, flags & lstm97.FLAG_TRAIN):
+                raise ValueError("the full gradient changes weights once per sequence: "
+                                 "update_per_step needs targets at the last steps only")
+            kern = codegen.kernel(ip, lstm_full)
+        return kern(
+            self.Wh, self.Wo, self.hbias, ip, fp, self.reset_act,
             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
             chunk.legal, clean, order, lr, learn, update_per_step, crit, thr, early_exit, metrics)

@@ -14,8 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from .cerg import TASKS as CERG
+from .cslang import TASKS as CSLANG
 from .grammar import Grammar
+from .guesstasks import TASKS as GUESS
 from .longlag import TASKS as LONGLAG
+from .timing import TASKS as TIMING
 
 
 class GrammarTask:
@@ -65,13 +69,18 @@ class GrammarTask:
         return self.chunk(strings)
 
 
-KINDS = {"grammar": GrammarTask, **LONGLAG}
+KINDS = {"grammar": GrammarTask, **LONGLAG, **GUESS, **CERG, **CSLANG, **TIMING}
 # names a config may use for `task.name`, with the kind and fixed parameters they imply
 ALIASES = {
     "embedded_reber": ("grammar", {"grammar": "embedded_reber"}),
     "reber": ("grammar", {"grammar": "reber"}),
     "grammar": ("grammar", {}),
     **{k: (k, {}) for k in LONGLAG},
+    **{k: (k, {}) for k in GUESS},  # random weight guessing: latch, parity
+    "cerg": ("cerg", {}),           # continual embedded Reber grammar (GSC00)
+    **{k: (k, {}) for k in CSLANG},  # a^n b^n, a^n b^n c^n (GS01)
+    **{k: (k, {}) for k in TIMING},  # timing: msd, gts, pfg (GSS02; tasks/timing.py)
+    "nmsd": ("msd", {"continual": False}),   # GSS02's non-continual MSD
     "exp3a": ("exp3", {"variant": "a"}),
     "exp3b": ("exp3", {"variant": "b"}),
     "exp3c": ("exp3", {"variant": "c"}),
@@ -100,7 +109,7 @@ def validate_task(raw: dict) -> dict:
         typ = cls.params[k][0]
         if typ is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
-        if not isinstance(v, typ) or isinstance(v, bool):
+        if not isinstance(v, typ) or (isinstance(v, bool) and typ is not bool):
             raise ValueError(f"task.{k}: expected {typ.__name__}, got {v!r}")
         if typ is int and v < 1:
             raise ValueError(f"task.{k}: must be at least 1 (got {v})")
