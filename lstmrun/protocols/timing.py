@@ -20,7 +20,8 @@ At the end the final net gets one full test (``test_streams`` streams, not stopp
 error measurement on one more fresh stream of ``test_events`` events run to its end without
 stopping: trials.jsonl records ``test_events_correct`` (events before the first error, per test
 stream), ``test_rmse`` (root mean squared error over that stream's judged steps -- GSS02 reports
-RMSE for PFG) and ``training_steps``.
+RMSE for PFG; null when the net's state overflowed, which GSS02's unbounded cell -- g identity,
+no h -- allows) and ``training_steps``.
 """
 
 from __future__ import annotations
@@ -131,7 +132,8 @@ def run(cfg: dict, task, net, data_rng: np.random.Generator,
     if acc and every:
         curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
     lengths = first if solved else test_net(net, task, data_rng, thr, stop_early=False)
+    rmse = stream_rmse(net, task, data_rng)
     return {"solved": solved, "sequences": seen, "reason": reason,
             "test_events_correct": [int(v) for v in lengths],
-            "test_rmse": round(stream_rmse(net, task, data_rng), 5),
+            "test_rmse": round(rmse, 5) if np.isfinite(rmse) else None,
             "training_steps": int(steps), "curve": curve}
