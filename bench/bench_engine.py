@@ -19,6 +19,8 @@ Cases (each exactly as ``lstmrun train`` runs it):
 
 Peers:
 - ``engine-generic``: the same Numba kernel without per-architecture specialisation (LSTM cases);
+- ``engine-fastexp`` / ``engine-exactexp``: the engine with the other ``train.exp`` setting than
+  the case's config (``fastexp.py``; the LSTM cases and the 2a p=100 baselines);
 - ``numpy``: a vectorised NumPy implementation of the same rule (LSTM: ``tests/reference.py``;
   RTRL: ``bench/numpy_rtrl.py``; the tests check both equal to the engine to 1e-10), timed on
   fewer sequences and scaled;
@@ -104,9 +106,18 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
         dt = time.perf_counter() - t0
         return dt * steps / int(chunk.lengths()[sub].sum())  # scaled to the full case
 
+    def other_exp():
+        net = net0.copy()
+        net.fast_exp = not net0.fast_exp
+        t0 = time.perf_counter()
+        net.train(chunk, order, lr=lr, update_per_step=per_step)
+        return time.perf_counter() - t0
+
     peers, weights, notes = {}, {}, []
     if lstm:
         peers["engine-generic"] = generic
+    if lstm or "p100" in name:
+        peers["engine-exactexp" if net0.fast_exp else "engine-fastexp"] = other_exp
     if n_numpy:
         peers["numpy"] = numpy_peer
     if n_torch and torch_opts is not None:

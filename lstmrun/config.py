@@ -117,6 +117,9 @@ SCHEMA: dict[str, dict[str, F]] = {
                       "lstm97: truncated (HS97's rule, PROTOCOLS §9.2) or full (exact BPTT "
                       "through each whole sequence, engine/lstm_full.py; weights change at "
                       "sequence ends, so train.update: sequence unless targets are at the end)"),
+        "exp": F((str,), "exact", _one_of("exact", "fast"),
+                 "exp in the logistic units: exact (the C library's) or fast (engine/fastexp.py: "
+                 "vectorisable, within 2 ulp, changes low bits; lstm97 truncated and frnn)"),
     },
     "protocol": {
         "name": F((str,), "exp1", _one_of("exp1", "abs", "st12", "st3", "nseq", "guess",
@@ -265,6 +268,10 @@ def _cross_checks(cfg: dict, source: str) -> None:
     if any(i[k] is not None for k in ("input_gate_bias", "output_gate_bias", "forget_gate_bias")) \
             and m["biases"] == "none":
         raise ConfigError(f"{source}: init: gate biases given but model.biases is 'none'")
+    if cfg["train"]["exp"] == "fast" and (m["kind"] not in ("lstm97", "frnn")
+                                          or cfg["train"]["gradient"] == "full"):
+        raise ConfigError(f"{source}: train.exp: fast is for model.kind lstm97 (truncated "
+                          "gradient) and frnn; the other kernels use the exact exp")
     if cfg["train"]["gradient"] == "full":
         if m["kind"] != "lstm97":
             raise ConfigError(f"{source}: train.gradient: full is for model.kind lstm97 (frnn: "

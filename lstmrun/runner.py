@@ -54,6 +54,7 @@ def make_model(cfg: dict, task, rng: np.random.Generator):
     if m["kind"] == "lstm97":
         net = LSTM97.random(make_arch(cfg, task), make_init(cfg), rng, reset_act=m["reset_act"])
         net.full_gradient = cfg["train"].get("gradient") == "full"
+        net.fast_exp = cfg["train"].get("exp") == "fast"
         return net
     if m["kind"] == "guess":
         from .engine.guessnet import make_guess_net
@@ -67,7 +68,9 @@ def make_model(cfg: dict, task, rng: np.random.Generator):
                         hidden_bias=m["hidden_bias"], output_bias=bool(m["output_bias"]),
                         hidden_self_only=m["hidden_self_only"],
                         outputs_from_inputs=m["input_to_output"] is not False)
-        return FRNN.random(arch, scale, rng, rule=m["rule"], reset_act=m["reset_act"])
+        net = FRNN.random(arch, scale, rng, rule=m["rule"], reset_act=m["reset_act"])
+        net.fast_exp = cfg["train"].get("exp") == "fast"
+        return net
     from .engine.elman import Elman, ElmanArch
 
     arch = ElmanArch(task.n_in, task.n_out, m["hidden"], hidden_bias=m["hidden_bias"],

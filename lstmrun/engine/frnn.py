@@ -62,13 +62,14 @@ import numpy as np
 from numba import njit
 
 from .judge import CRIT_ABS, CRIT_LEGAL, FLAG_JUDGE, FLAG_TRAIN, N_METRICS, finish_metrics, judge_step  # noqa: F401
+from .fastexp import flogistic
 from .model import KernelModel
 
 OUTPUT_MODES = ("separate", "visible")
 RULES = ("rtrl", "bptt")
 
 # ip (integer parameters) layout
-IP_NIN, IP_NOUT, IP_N, IP_VISIBLE, IP_ONEHOT = range(5)
+IP_NIN, IP_NOUT, IP_N, IP_VISIBLE, IP_ONEHOT, IP_FASTEXP = range(6)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ def _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi):
+def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast):
     """The separate output units from u = [x(t), 1, y(t)] through the transposed output weights
     ``WoT`` (I+1+N, KO), column by column (``oc``: the existing columns past the one-hot input;
     the one-hot input's column is ``xi``), so that every loop over the outputs is contiguous. Each
@@ -220,10 +221,16 @@ def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi):
         um = u[m]
         for k in range(KO):
             net[k] += WoT[m, k] * um
-    for k in range(KO):
-        y = logistic(net[k])
-        yo[k] = y
-        dyo[k] = y * (1.0 - y)
+    if fast:   # the vectorisable exp (fastexp.py; IP_FASTEXP): one vector loop over the outputs
+        for k in range(KO):
+            y = flogistic(net[k])
+            yo[k] = y
+            dyo[k] = y * (1.0 - y)
+    else:
+        for k in range(KO):
+            y = logistic(net[k])
+            yo[k] = y
+            dyo[k] = y * (1.0 - y)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -370,7 +377,8 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     Wh (N, I+1+N), Wo (K or 0, I+1+N) f64: weights, changed in place when learning.
     ha_row/ha_col int64 (A,): the existing weights of Wh (row-major; ``ha_rs`` (N+1,) gives
     each row's range): only these carry sensitivities and change. Mo: the 0/1 mask of Wo
-    (changes are multiplied by it). ip int64 (5,): n_in, n_out, N recurrent units, visible outputs, onehot.
+    (changes are multiplied by it). ip int64 (6,): n_in, n_out, N recurrent units, visible outputs, onehot,
+    fast exp in the output layer (``fastexp``).
     The data arguments, ``lr``, the criterion and ``metrics`` are as in
     ``lstm97.run_sequences``. Returns how many sequences were processed.
 
@@ -391,6 +399,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     K = ip[IP_NOUT]
     N = ip[IP_N]
     visible = ip[IP_VISIBLE] != 0
+    fast = ip[IP_FASTEXP] != 0
     onehot = ip[IP_ONEHOT] != 0
     NZ = I + 1 + N
     zr = I + 1
@@ -446,7 +455,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
                         u[m] = z[m]
                 for r in range(N):
                     u[zr + r] = ycur[r]
-                _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi)
+                _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast)
             if learn:
                 # ---- sensitivities p(t) from p(t-1) and the weights before this step's change:
                 # P2 = W_rec P; + delta_{r i} z_j (the weights of row r); times f'_r
@@ -525,6 +534,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
     K = ip[IP_NOUT]
     N = ip[IP_N]
     visible = ip[IP_VISIBLE] != 0
+    fast = ip[IP_FASTEXP] != 0
     onehot = ip[IP_ONEHOT] != 0
     NZ = I + 1 + N
     zr = I + 1
@@ -584,7 +594,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
                         u[m] = z[m]
                 for r in range(N):
                     u[zr + r] = ycur[r]
-                _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi)
+                _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast)
             fl = step_flags[t]
             if fl & FLAG_JUDGE:
                 ntgt += 1
@@ -668,8 +678,19 @@ class FRNN(KernelModel):
         self._set_weights(arch, Wh, Wo, reset_act)
         self.rule = rule
         self._ha = active_list(self.Mh)
-        self.ip = np.array([arch.n_in, arch.n_out, arch.n_rec, int(arch.outputs == "visible"), 0],
+        self.ip = np.array([arch.n_in, arch.n_out, arch.n_rec, int(arch.outputs == "visible"), 0,
+                            0],
                            dtype=np.int64)
+
+    @property
+    def fast_exp(self) -> bool:
+        """The separate output layer's logistic with ``fastexp.fexp`` (vector code over the
+        outputs; config ``train.exp: fast``) instead of the C library's exp."""
+        return bool(self.ip[IP_FASTEXP])
+
+    @fast_exp.setter
+    def fast_exp(self, on: bool) -> None:
+        self.ip[IP_FASTEXP] = int(on)
 
     @classmethod
     def random(cls, arch: FRNNArch, init_scale: float, rng: np.random.Generator,
@@ -679,7 +700,9 @@ class FRNN(KernelModel):
         return cls(arch, Wh, Wo, rule=rule, reset_act=reset_act)
 
     def copy(self) -> FRNN:
-        return FRNN(self.arch, self.Wh.copy(), self.Wo.copy(), self.rule, self.reset_act)
+        net = FRNN(self.arch, self.Wh.copy(), self.Wo.copy(), self.rule, self.reset_act)
+        net.fast_exp = self.fast_exp
+        return net
 
     onehot_slot = IP_ONEHOT
 

@@ -23,7 +23,7 @@ M_SSE, M_MAXABS, M_CORRECT, M_NTGT, M_SUMABS = 0, 1, 2, 3, 4
 N_METRICS = 5
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def judge_step(yo, clean_row, lg, K, crit, thr, stats):
     """Statistics and criterion of one judged step .
 

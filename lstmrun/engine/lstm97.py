@@ -74,6 +74,7 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
+from .fastexp import flogistic
 from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in judge.py)
     CRIT_ABS, CRIT_LEGAL, CRIT_NONE, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT, M_SSE,
     M_SUMABS, N_METRICS, finish_metrics, judge_step,
@@ -82,12 +83,103 @@ from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in jud
 
 # ip (integer parameters) layout
 (IP_NIN, IP_NOUT, IP_B, IP_S, IP_OG, IP_G, IP_H, IP_OUT, IP_ONEHOT, IP_REC, IP_OIN, IP_OBIAS,
- IP_CELLS_OFF, IP_FG, IP_LRDECAY, IP_STOP, IP_PEEP) = range(17)
-N_IP = 17
+ IP_CELLS_OFF, IP_FG, IP_LRDECAY, IP_STOP, IP_PEEP, IP_FASTEXP) = range(18)
+N_IP = 18
 # IP_REC values: hidden units read no previous activations / all hidden units / the cells only
 REC_NONE, REC_ALL, REC_CELLS = 0, 1, 2
 # IP_FG values
 FG_NONE, FG_GATE, FG_DECAY = 0, 1, 2
+
+
+@njit(inline="always", error_model="numpy")
+def logistic(x, fast):
+    """f(x) = 1 / (1 + exp(-x)): with the C library's exp, or (``fast``) the vectorisable
+    ``fastexp.fexp`` (within 2 ulp of it; ``IP_FASTEXP``, config ``train.exp``)."""
+    if fast:
+        return flogistic(x)
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(inline="always", error_model="numpy")
+def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin, og, obias, fgm,
+                    peep, offs):
+    """The weight changes of one step (eqs. 22, 26, 28; forget gates §12.1; peepholes §13.1),
+    added to the weights (``oT``/``oTo`` = their offsets in ``w``) or to the summed changes.
+    Inlined at two call sites, so that the offsets are constants in each copy (``gl`` = lr_t;
+    ``offs``: the other offsets in ``w``, see run_sequences)."""
+    ohb, oz, oy, os_, oek, oeout, oes, oPin, oPc, oPf, oPinp, oPfp = offs
+    C = B * S
+    F0 = C + B + (B if og else 0)
+    zb = I
+    zr = I + 1
+    # output units (eq. 22)
+    for k in range(K):
+        g = gl * w[oek + k]
+        rk = oTo + k * NU
+        if oin:
+            if onehot:
+                w[rk + xi] += g
+            else:
+                for i in range(I):
+                    w[rk + i] += g * w[oz + i]
+        w[rk + zb] += g * obias
+        for c in range(C):
+            w[rk + zr + c] += g * w[oy + c]
+    # output gates (eq. 22): their sources at this step are z
+    if og:
+        for j in range(B):
+            row = C + B + j
+            g = gl * w[oeout + j]
+            rr = oT + row * NW
+            if onehot:
+                w[rr + xi] += g
+            else:
+                for m in range(I):
+                    w[rr + m] += g * w[oz + m]
+            w[rr + zb] += g * w[ohb + row]
+            for m in range(zr, ze):
+                w[rr + m] += g * w[oz + m]
+            if peep:
+                for v in range(S):
+                    w[rr + NZ + j * S + v] += g * w[os_ + j * S + v]
+    # input gates (eq. 26) and cell inputs (eq. 28): every column with a partial
+    for j in range(B):
+        row = C + j
+        rr = oT + row * NW
+        for v in range(S):
+            c = j * S + v
+            rc = oT + c * NW
+            pi = oPin + c * NZ
+            pc = oPc + c * NZ
+            gi = gl * w[oes + c]
+            for m in range(I):
+                w[rr + m] += gi * w[pi + m]
+                w[rc + m] += gi * w[pc + m]
+            w[rr + zb] += gi * w[pi + zb] * w[ohb + row]
+            w[rc + zb] += gi * w[pc + zb] * w[ohb + c]
+            for m in range(zr, ze):
+                w[rr + m] += gi * w[pi + m]
+                w[rc + m] += gi * w[pc + m]
+            if peep:
+                for v2 in range(S):
+                    w[rr + NZ + j * S + v2] += gi * w[oPinp + c * S + v2]
+    # forget gates (PROTOCOLS §12.1): like the input gates, with their own partials
+    if fgm == FG_GATE:
+        for j in range(B):
+            row = F0 + j
+            rr = oT + row * NW
+            for v in range(S):
+                c = j * S + v
+                pf = oPf + c * NZ
+                gi = gl * w[oes + c]
+                for m in range(I):
+                    w[rr + m] += gi * w[pf + m]
+                w[rr + zb] += gi * w[pf + zb] * w[ohb + row]
+                for m in range(zr, ze):
+                    w[rr + m] += gi * w[pf + m]
+                if peep:
+                    for v2 in range(S):
+                        w[rr + NZ + j * S + v2] += gi * w[oPfp + c * S + v2]
 
 
 @njit(cache=True, error_model="numpy")
@@ -106,7 +198,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
     onehot, recurrent (REC_*), input->output, output bias, cells off (the memory cells are not yet
     part of the net: their outputs are 0 and their weights do not learn -- the first phase of
     HS97's sequential construction, §4 remedy 1), forget mode (FG_*), learning-rate decay on/off,
-    stop at the first failing step, peepholes on/off.
+    stop at the first failing step, peepholes on/off, fast exp on/off.
     fp f64 (2,): the constant state decay (FG_DECAY), the per-step learning-rate factor.
     x_idx int32 (T,) / x_real f64 (T, I): inputs (see tasks.base.Chunk); offsets int64 (n+1,).
     targets f64 (T, K); step_flags uint8 (T,): bit 0 (FLAG_TRAIN) = the step carries an error
@@ -118,6 +210,13 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
     metrics f64 (m, N_METRICS): filled per processed sequence (SSE, max |err|, correct, #targets,
     sum |err|). Returns how many sequences were processed (fewer than m only if ``early_exit`` and a
     sequence failed the criterion, which is then the last one processed).
+
+    Memory: the weights are copied into one flat buffer ``w`` with the summed changes, partials
+    and every per-step vector, at offsets that are constants in a specialised kernel (codegen),
+    and copied back at the end of the call. With one base pointer and constant offsets LLVM can
+    tell the arrays apart, and its SLP vectoriser (on for these kernels, see codegen) turns the
+    unrolled partial and weight-change loops into vector code. The arithmetic is the same
+    operations in the same order as the plain loops of the module docstring.
     """
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
@@ -136,6 +235,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
     lrdec = ip[IP_LRDECAY] != 0
     stop = ip[IP_STOP] != 0
     peep = ip[IP_PEEP] != 0
+    fast = ip[IP_FASTEXP] != 0
     C = B * S
     F0 = C + B + (B if og else 0)        # first forget gate (FG_GATE)
     H = F0 + (B if fgm == FG_GATE else 0)
@@ -149,60 +249,81 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
     # real inputs: the source vector z is walked whole; one-hot: the input part is one column
     m0 = zb if onehot else 0
 
-    # scratch, allocated once per call (not in the time loop)
-    z = np.zeros(NZ)           # [x(t), 1, y_hidden(t-1)]
-    z[zb] = 1.0
-    ycur = np.empty(H)
-    sg = np.empty(H)
-    s = np.empty(C)
-    hs = np.empty(C)
-    dhs = np.empty(C)
-    gc = np.empty(C)
-    dgc = np.empty(C)
-    yo = np.empty(K)
-    dyo = np.empty(K)
-    ek = np.empty(K)
-    dc = np.empty(C)
-    es = np.empty(C)
-    eout = np.empty(B)
-    yout = np.ones(B)
-    Pin = np.zeros((C, NZ))    # dS_c / dWh[in_j(c), :]
-    Pc = np.zeros((C, NZ))     # dS_c / dWh[c, :]
-    Pf = np.zeros((C if fgm == FG_GATE else 0, NZ))   # dS_c / dWh[phi_j(c), :]
-    yphi = np.empty(B)         # forget gate activations (or the constant decay)
-    sprev = np.empty(C)        # s(t-1), for the forget partials
+    # ---- the flat buffer (allocated once per call, not in the time loop): offsets of
+    # Wh (H, NW), Wo (K, NU), their summed changes (per-sequence mode), the partials
+    # Pin/Pc/Pf (C, NZ) = dS_c / dWh[in_j(c) | c | phi_j(c), :], the peephole partials
+    # Pinp/Pfp (C, S) = dS_c / dWh[in_j(c) | phi_j(c), NZ + j*S + v], and the vectors:
+    # z = [x(t), 1, y_hidden(t-1)], y = y_hidden(t), sg = the hidden units' f, s, s(t-1) (for
+    # the forget and peephole partials), h(s), h'(s), g(net_c), g'(net_c), d_c, e_s_c, y_k, f'_k,
+    # e_k, e_out_j, y_out_j, y_phi_j (forget gates, or the constant decay), the output gates' nets
+    # before their peephole term (it reads s(t), known only after the CEC update), hbias
+    nPf = C if fgm == FG_GATE else 0
+    nPp = C if peep else 0
+    nPfp = C if (peep and fgm == FG_GATE) else 0
+    oWh = 0
+    oWo = oWh + H * NW
+    odWh = oWo + K * NU
+    odWo = odWh + H * NW
+    oPin = odWo + K * NU
+    oPc = oPin + C * NZ
+    oPf = oPc + C * NZ
+    oPinp = oPf + nPf * NZ
+    oPfp = oPinp + nPp * S
+    oz = oPfp + nPfp * S
+    oy = oz + NZ
+    osg = oy + H
+    os_ = osg + H
+    osp = os_ + C
+    ohs = osp + C
+    odhs = ohs + C
+    ogc = odhs + C
+    odgc = ogc + C
+    odc = odgc + C
+    oes = odc + C
+    oyo = oes + C
+    odyo = oyo + K
+    oek = odyo + K
+    oeout = oek + K
+    oyout = oeout + B
+    oyphi = oyout + B
+    onet = oyphi + B
+    ohb = onet + B             # hbias
+    oWhT = ohb + H             # Wh transposed (NW, H) and Wo transposed (NU, K): the forward
+    oWoT = oWhT + NW * H       # pass reads them, so its loops run over the units (vector code)
+    w = np.zeros(oWoT + NU * K)
+    for h in range(H):
+        w[ohb + h] = hbias[h]
+    for h in range(H):
+        for m in range(NW):
+            w[oWh + h * NW + m] = Wh[h, m]
+    for k in range(K):
+        for m in range(NU):
+            w[oWo + k * NU + m] = Wo[k, m]
+    w[oz + zb] = 1.0
     for j in range(B):
-        yphi[j] = fp[0]
-    # peepholes: dS_c / dWh[in_j(c) | phi_j(c), NZ + j*S + v], and the output gates' nets
-    # before their peephole term (it reads s(t), known only after the CEC update)
-    Pinp = np.zeros((C if peep else 0, S))
-    Pfp = np.zeros((C if (peep and fgm == FG_GATE) else 0, S))
-    onet = np.empty(B)
-    dWh = np.zeros((H, NW))    # summed changes (per-sequence mode)
-    dWo = np.zeros((K, NU))
+        w[oyout + j] = 1.0
+        w[oyphi + j] = fp[0]
+    offs = (ohb, oz, oy, os_, oek, oeout, oes, oPin, oPc, oPf, oPinp, oPfp)
+    yo = w[oyo:oyo + K]        # a view, for judge_step
     stats = np.zeros(3)        # sse, sum |err|, max |err| of the sequence (judge.judge_step)
 
     lrt = lr                   # the learning rate of the current step (IP_LRDECAY)
+    stale = True               # WhT/WoT must be copied from Wh/Wo (they changed)
     n_done = 0
     for oi in range(order.shape[0]):
         q = order[oi]
         t0 = offsets[q]
         t1 = offsets[q + 1]
         for h in range(H):
-            z[zr + h] = reset_act
+            w[oz + zr + h] = reset_act
         for c in range(C):
-            s[c] = 0.0
+            w[os_ + c] = 0.0
         if learn:
-            Pin[:, :] = 0.0
-            Pc[:, :] = 0.0
-            if fgm == FG_GATE:
-                Pf[:, :] = 0.0
-            if peep:
-                Pinp[:, :] = 0.0
-                Pfp[:, :] = 0.0
+            for i in range(oPin, oz):          # every partial
+                w[i] = 0.0
             if not update_per_step:
-                dWh[:, :] = 0.0
-                dWo[:, :] = 0.0
+                for i in range(odWh, oPin):    # the summed changes
+                    w[i] = 0.0
         stats[:] = 0.0
         ntgt = 0
         ok = True
@@ -213,159 +334,188 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
                 xi = x_idx[t]
             else:
                 for i in range(I):
-                    z[i] = x_real[t, i]
+                    w[oz + i] = x_real[t, i]
             if peep:
                 for c in range(C):
-                    sprev[c] = s[c]
-            # ---- hidden nets (eqs. 7-9) and their logistic f (gates; g and h are built on f)
+                    w[osp + c] = w[os_ + c]
+            if stale:
+                for h in range(H):
+                    for m in range(NW):
+                        w[oWhT + m * H + h] = w[oWh + h * NW + m]
+                for k in range(K):
+                    for m in range(NU):
+                        w[oWoT + m * K + k] = w[oWo + k * NU + m]
+                stale = False
+            # ---- hidden nets (eqs. 7-9) and their logistic f (gates; g and h are built on f).
+            # Each net is summed over its sources in column order, as Wh[h] . z would be; the
+            # loops run over the units, reading Wh transposed
             for h in range(H):
-                acc = Wh[h, xi] if onehot else 0.0
-                for m in range(m0, ze):
-                    acc += Wh[h, m] * z[m]
-                if peep and h >= C:
-                    # peepholes (§13.1): input/forget gates read s(t-1) now; the output gate's
-                    # term waits for s(t)
+                w[osg + h] = w[oWhT + xi * H + h] if onehot else 0.0
+            for m in range(m0, ze):
+                zm = w[oz + m]
+                for h in range(H):
+                    w[osg + h] += w[oWhT + m * H + h] * zm
+            if peep:
+                # peepholes (§13.1): input/forget gates read s(t-1) now; the output gate's
+                # term waits for s(t)
+                for h in range(C, H):
                     jb = (h - C) % B
                     if og and h >= C + B and h < C + 2 * B:
-                        onet[jb] = acc
+                        w[onet + jb] = w[osg + h]
                     else:
                         for v in range(S):
-                            acc += Wh[h, NZ + jb * S + v] * s[jb * S + v]
-                if gcode == SQ_IDENTITY and h < C:
-                    sg[h] = acc
-                else:
-                    sg[h] = 1.0 / (1.0 + np.exp(-acc))
+                            w[osg + h] += w[oWh + h * NW + NZ + jb * S + v] * w[os_ + jb * S + v]
+            # f on the nets in a loop of its own; a linear g leaves the cell inputs' nets as
+            # they are
+            for h in range(C if gcode == SQ_IDENTITY else 0, H):
+                w[osg + h] = logistic(w[osg + h], fast)
             for j in range(B):
-                ycur[C + j] = sg[C + j]
+                w[oy + C + j] = w[osg + C + j]
                 if og:
-                    yout[j] = sg[C + B + j]
-                    ycur[C + B + j] = yout[j]
+                    w[oyout + j] = w[osg + C + B + j]
+                    w[oy + C + B + j] = w[oyout + j]
                 if fgm == FG_GATE:
-                    yphi[j] = sg[F0 + j]
-                    ycur[F0 + j] = yphi[j]
+                    w[oyphi + j] = w[osg + F0 + j]
+                    w[oy + F0 + j] = w[oyphi + j]
             # ---- cells: CEC s(t) = s(t-1) + y_in g(net_c), y_c = y_out h(s)
             #      (forget gate / decay: s(t) = y_phi s(t-1) + y_in g(net_c))
             for j in range(B):
-                yin = ycur[C + j]
+                yin = w[oy + C + j]
                 for v in range(S):
                     c = j * S + v
-                    f = sg[c]
+                    f = w[osg + c]
                     if gcode == SQ_G2:
-                        gc[c] = 4.0 * f - 2.0
-                        dgc[c] = 4.0 * f * (1.0 - f)
+                        w[ogc + c] = 4.0 * f - 2.0
+                        w[odgc + c] = 4.0 * f * (1.0 - f)
                     elif gcode == SQ_LOGISTIC:
-                        gc[c] = f
-                        dgc[c] = f * (1.0 - f)
+                        w[ogc + c] = f
+                        w[odgc + c] = f * (1.0 - f)
                     elif gcode == SQ_TANHLIKE:
-                        gc[c] = 2.0 * f - 1.0
-                        dgc[c] = 2.0 * f * (1.0 - f)
+                        w[ogc + c] = 2.0 * f - 1.0
+                        w[odgc + c] = 2.0 * f * (1.0 - f)
                     else:
-                        gc[c] = f
-                        dgc[c] = 1.0
+                        w[ogc + c] = f
+                        w[odgc + c] = 1.0
                     if fgm == FG_NONE:
-                        s[c] += yin * gc[c]
+                        w[os_ + c] += yin * w[ogc + c]
                     else:
-                        sprev[c] = s[c]
-                        s[c] = yphi[j] * s[c] + yin * gc[c]
+                        w[osp + c] = w[os_ + c]
+                        w[os_ + c] = w[oyphi + j] * w[os_ + c] + yin * w[ogc + c]
             if peep and og:
                 # output gates with their peepholes from the updated states s(t)
                 for j in range(B):
-                    acc = onet[j]
+                    acc = w[onet + j]
+                    rh = oWh + (C + B + j) * NW
                     for v in range(S):
-                        acc += Wh[C + B + j, NZ + j * S + v] * s[j * S + v]
-                    f = 1.0 / (1.0 + np.exp(-acc))
-                    sg[C + B + j] = f
-                    yout[j] = f
-                    ycur[C + B + j] = f
+                        acc += w[rh + NZ + j * S + v] * w[os_ + j * S + v]
+                    f = logistic(acc, fast)
+                    w[osg + C + B + j] = f
+                    w[oyout + j] = f
+                    w[oy + C + B + j] = f
             for c in range(C):
                 if hcode == SQ_IDENTITY:
-                    hs[c] = s[c]
-                    dhs[c] = 1.0
+                    w[ohs + c] = w[os_ + c]
+                    w[odhs + c] = 1.0
                 else:
-                    f = 1.0 / (1.0 + np.exp(-s[c]))
+                    f = logistic(w[os_ + c], fast)
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
-                        hs[c] = 2.0 * f - 1.0
-                        dhs[c] = 2.0 * d
+                        w[ohs + c] = 2.0 * f - 1.0
+                        w[odhs + c] = 2.0 * d
                     elif hcode == SQ_G2:
-                        hs[c] = 4.0 * f - 2.0
-                        dhs[c] = 4.0 * d
+                        w[ohs + c] = 4.0 * f - 2.0
+                        w[odhs + c] = 4.0 * d
                     else:
-                        hs[c] = f
-                        dhs[c] = d
+                        w[ohs + c] = f
+                        w[odhs + c] = d
             for j in range(B):
                 for v in range(S):
                     c = j * S + v
-                    ycur[c] = yout[j] * hs[c] * cells_on
+                    w[oy + c] = w[oyout + j] * w[ohs + c] * cells_on
             # ---- truncated RTRL partials (eqs. 25, 27), every step
             if learn and fgm != FG_NONE:
                 # PROTOCOLS §12.1: the old partials decay with the forget gate (every column,
                 # also the input columns a one-hot step does not touch)
                 for j in range(B):
-                    phi = yphi[j]
+                    phi = w[oyphi + j]
                     for v in range(S):
                         c = j * S + v
+                        pi = oPin + c * NZ
+                        pc = oPc + c * NZ
                         for m in range(ze):
-                            Pin[c, m] *= phi
-                            Pc[c, m] *= phi
+                            w[pi + m] *= phi
+                            w[pc + m] *= phi
                         if fgm == FG_GATE:
-                            a_f = sprev[c] * phi * (1.0 - phi)
+                            pf = oPf + c * NZ
+                            a_f = w[osp + c] * phi * (1.0 - phi)
                             for m in range(ze):
-                                Pf[c, m] *= phi
+                                w[pf + m] *= phi
                             if onehot:
-                                Pf[c, xi] += a_f
+                                w[pf + xi] += a_f
                             for m in range(m0, ze):
-                                Pf[c, m] += a_f * z[m]
+                                w[pf + m] += a_f * w[oz + m]
             if learn:
                 for j in range(B):
-                    yin = ycur[C + j]
+                    yin = w[oy + C + j]
                     fin = yin * (1.0 - yin)
                     for v in range(S):
                         c = j * S + v
-                        a_in = gc[c] * fin
-                        a_c = dgc[c] * yin
+                        pi = oPin + c * NZ
+                        pc = oPc + c * NZ
+                        a_in = w[ogc + c] * fin
+                        a_c = w[odgc + c] * yin
                         if onehot:
-                            Pin[c, xi] += a_in
-                            Pc[c, xi] += a_c
+                            w[pi + xi] += a_in
+                            w[pc + xi] += a_c
                         for m in range(m0, ze):
-                            Pin[c, m] += a_in * z[m]
-                            Pc[c, m] += a_c * z[m]
+                            w[pi + m] += a_in * w[oz + m]
+                            w[pc + m] += a_c * w[oz + m]
             if learn and peep:
                 # peephole partials (§13.1): s(t-1) in the role of z_m; they decay with the
                 # forget gate like the others (y_phi = fp[0] = 1.0 without forget gates)
                 for j in range(B):
-                    yin = ycur[C + j]
+                    yin = w[oy + C + j]
                     fin = yin * (1.0 - yin)
-                    phi = yphi[j]
+                    phi = w[oyphi + j]
                     for v in range(S):
                         c = j * S + v
-                        a_in = gc[c] * fin
+                        a_in = w[ogc + c] * fin
                         for v2 in range(S):
-                            Pinp[c, v2] = phi * Pinp[c, v2] + a_in * sprev[j * S + v2]
+                            w[oPinp + c * S + v2] = (phi * w[oPinp + c * S + v2]
+                                                     + a_in * w[osp + j * S + v2])
                         if fgm == FG_GATE:
-                            a_f = sprev[c] * phi * (1.0 - phi)
+                            a_f = w[osp + c] * phi * (1.0 - phi)
                             for v2 in range(S):
-                                Pfp[c, v2] = phi * Pfp[c, v2] + a_f * sprev[j * S + v2]
-            # ---- output units: u = [x(t), 1, y_cells(t)]
-            for k in range(K):
-                acc = Wo[k, zb]
+                                w[oPfp + c * S + v2] = (phi * w[oPfp + c * S + v2]
+                                                        + a_f * w[osp + j * S + v2])
+            # ---- output units: u = [x(t), 1, y_cells(t)] (only at steps with a target or a
+            # judgement: nothing else reads them)
+            fl = step_flags[t]
+            if fl != 0:
+                # summed in column order (bias, inputs, cells), over Wo transposed
+                for k in range(K):
+                    w[oyo + k] = w[oWoT + zb * K + k]
                 if oin:
                     if onehot:
-                        acc += Wo[k, xi]
+                        for k in range(K):
+                            w[oyo + k] += w[oWoT + xi * K + k]
                     else:
                         for i in range(I):
-                            acc += Wo[k, i] * z[i]
+                            zi = w[oz + i]
+                            for k in range(K):
+                                w[oyo + k] += w[oWoT + i * K + k] * zi
                 for c in range(C):
-                    acc += Wo[k, zr + c] * ycur[c]
-                if ocode == SQ_LOGISTIC:
-                    f = 1.0 / (1.0 + np.exp(-acc))
-                    yo[k] = f
-                    dyo[k] = f * (1.0 - f)
-                else:
-                    yo[k] = acc
-                    dyo[k] = 1.0
+                    yc = w[oy + c]
+                    for k in range(K):
+                        w[oyo + k] += w[oWoT + (zr + c) * K + k] * yc
+                for k in range(K):
+                    if ocode == SQ_LOGISTIC:
+                        f = logistic(w[oyo + k], fast)
+                        w[oyo + k] = f
+                        w[odyo + k] = f * (1.0 - f)
+                    else:
+                        w[odyo + k] = 1.0
 
-            fl = step_flags[t]
             if fl & FLAG_JUDGE:
                 ntgt += 1
                 if not judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats):
@@ -373,103 +523,52 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
             if learn and (fl & FLAG_TRAIN):
                 # ---- backward pass (eqs. 19-28), using the weights before this step's change
                 for k in range(K):
-                    ek[k] = dyo[k] * (targets[t, k] - yo[k])
+                    w[oek + k] = w[odyo + k] * (targets[t, k] - w[oyo + k])
                 for c in range(C):
-                    acc = 0.0
-                    for k in range(K):
-                        acc += Wo[k, zr + c] * ek[k]
-                    dc[c] = acc
-                for j in range(B):
-                    acc = 0.0
-                    for v in range(S):
-                        c = j * S + v
-                        acc += hs[c] * dc[c]
-                        es[c] = yout[j] * dhs[c] * dc[c] * cells_on          # eq. 23
-                    eout[j] = yout[j] * (1.0 - yout[j]) * acc * cells_on      # eq. 21
-                if update_per_step:
-                    Th = Wh
-                    To = Wo
-                else:
-                    Th = dWh
-                    To = dWo
-                # output units (eq. 22)
-                for k in range(K):
-                    g = lrt * ek[k]
-                    if oin:
-                        if onehot:
-                            To[k, xi] += g
-                        else:
-                            for i in range(I):
-                                To[k, i] += g * z[i]
-                    To[k, zb] += g * obias
+                    w[odc + c] = 0.0
+                for k in range(K):        # d_c = sum_k Wo[k, c] e_k, summed in k order
+                    e = w[oek + k]
                     for c in range(C):
-                        To[k, zr + c] += g * ycur[c]
-                # output gates (eq. 22): their sources at this step are z
-                if og:
-                    for j in range(B):
-                        row = C + B + j
-                        g = lrt * eout[j]
-                        if onehot:
-                            Th[row, xi] += g
-                        else:
-                            for m in range(I):
-                                Th[row, m] += g * z[m]
-                        Th[row, zb] += g * hbias[row]
-                        for m in range(zr, ze):
-                            Th[row, m] += g * z[m]
-                        if peep:
-                            for v in range(S):
-                                Th[row, NZ + j * S + v] += g * s[j * S + v]
-                # input gates (eq. 26) and cell inputs (eq. 28): every column with a partial
+                        w[odc + c] += w[oWo + k * NU + zr + c] * e
                 for j in range(B):
-                    row = C + j
+                    acc = 0.0
                     for v in range(S):
                         c = j * S + v
-                        gi = lrt * es[c]
-                        for m in range(I):
-                            Th[row, m] += gi * Pin[c, m]
-                            Th[c, m] += gi * Pc[c, m]
-                        Th[row, zb] += gi * Pin[c, zb] * hbias[row]
-                        Th[c, zb] += gi * Pc[c, zb] * hbias[c]
-                        for m in range(zr, ze):
-                            Th[row, m] += gi * Pin[c, m]
-                            Th[c, m] += gi * Pc[c, m]
-                        if peep:
-                            for v2 in range(S):
-                                Th[row, NZ + j * S + v2] += gi * Pinp[c, v2]
-                # forget gates (PROTOCOLS §12.1): like the input gates, with their own partials
-                if fgm == FG_GATE:
-                    for j in range(B):
-                        row = F0 + j
-                        for v in range(S):
-                            c = j * S + v
-                            gi = lrt * es[c]
-                            for m in range(I):
-                                Th[row, m] += gi * Pf[c, m]
-                            Th[row, zb] += gi * Pf[c, zb] * hbias[row]
-                            for m in range(zr, ze):
-                                Th[row, m] += gi * Pf[c, m]
-                            if peep:
-                                for v2 in range(S):
-                                    Th[row, NZ + j * S + v2] += gi * Pfp[c, v2]
+                        acc += w[ohs + c] * w[odc + c]
+                        w[oes + c] = w[oyout + j] * w[odhs + c] * w[odc + c] * cells_on  # eq. 23
+                    w[oeout + j] = (w[oyout + j] * (1.0 - w[oyout + j]) * acc
+                                    * cells_on)                                       # eq. 21
+                if update_per_step:
+                    _weight_changes(w, oWh, oWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
+                                    og, obias, fgm, peep, offs)
+                    stale = True
+                else:
+                    _weight_changes(w, odWh, odWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot,
+                                    oin, og, obias, fgm, peep, offs)
             if learn and lrdec:
                 lrt *= fp[1]
             # ---- shift activations: y(t) becomes the recurrent part of z
             for h in range(H):
-                z[zr + h] = ycur[h]
+                w[oz + zr + h] = w[oy + h]
             if stop and not ok:
                 break
 
         if learn and not update_per_step:
-            for h in range(H):
-                for m in range(NW):
-                    Wh[h, m] += dWh[h, m]
-            for k in range(K):
-                for m in range(NU):
-                    Wo[k, m] += dWo[k, m]
+            for i in range(H * NW):
+                w[oWh + i] += w[odWh + i]
+            for i in range(K * NU):
+                w[oWo + i] += w[odWo + i]
+            stale = True
 
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if (early_exit or stop) and not ok:
             break
+    if learn:
+        for h in range(H):
+            for m in range(NW):
+                Wh[h, m] = w[oWh + h * NW + m]
+        for k in range(K):
+            for m in range(NU):
+                Wo[k, m] = w[oWo + k * NU + m]
     return n_done
