@@ -31,15 +31,22 @@ def judge_step(yo, clean_row, lg, K, crit, thr, stats):
     the criterion: "abs": some |clean target - output| >= thr; "legal": some legal output (bit k
     of ``lg``) is not strictly above every illegal one."""
     ok = True
+    # the sums run in registers (the same additions in the same order as into stats[])
+    sse = stats[0]
+    sab = stats[1]
+    mab = stats[2]
     for k in range(K):
         d = clean_row[k] - yo[k]
         ad = abs(d)
-        stats[0] += d * d
-        stats[1] += ad
-        if ad > stats[2]:  # noqa: PLR1730  (the LSTM kernel's NaN semantics)
-            stats[2] = ad
+        sse += d * d
+        sab += ad
+        if ad > mab:  # noqa: PLR1730  (the LSTM kernel's NaN semantics)
+            mab = ad
         if crit == CRIT_ABS and not ad < thr:
             ok = False
+    stats[0] = sse
+    stats[1] = sab
+    stats[2] = mab
     if crit == CRIT_LEGAL:
         lo = np.inf
         hi = -np.inf
