@@ -113,6 +113,10 @@ SCHEMA: dict[str, dict[str, F]] = {
         "lr_decay": F(NUM, 1.0, lambda x: None if 0 < x <= 1 else "must lie in (0, 1]",
                       "cerg: rate x lr_decay per step, back to lr at every training stream "
                       "(GSC00 'sequential alpha decay'); 1.0: off"),
+        "momentum": F(NUM, 0.0, lambda x: None if 0 <= x < 1 else "must lie in [0, 1)",
+                      "lstm97 (truncated): on-line momentum, dw(t) = lr * (-grad) + momentum * "
+                      "dw(t-1) at every weight change (GSS02); the velocity carries over from "
+                      "sequence to sequence within a trial; 0: off"),
         "gradient": F((str,), "truncated", _one_of("truncated", "full"),
                       "lstm97: truncated (HS97's rule, PROTOCOLS §9.2) or full (exact BPTT "
                       "through each whole sequence, engine/lstm_full.py; weights change at "
@@ -272,6 +276,9 @@ def _cross_checks(cfg: dict, source: str) -> None:
                                           or cfg["train"]["gradient"] == "full"):
         raise ConfigError(f"{source}: train.exp: fast is for model.kind lstm97 (truncated "
                           "gradient) and frnn; the other kernels use the exact exp")
+    if cfg["train"]["momentum"] and (m["kind"] != "lstm97" or cfg["train"]["gradient"] == "full"):
+        raise ConfigError(f"{source}: train.momentum is for model.kind lstm97 with the truncated "
+                          "gradient")
     if cfg["train"]["gradient"] == "full":
         if m["kind"] != "lstm97":
             raise ConfigError(f"{source}: train.gradient: full is for model.kind lstm97 (frnn: "

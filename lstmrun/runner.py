@@ -55,6 +55,7 @@ def make_model(cfg: dict, task, rng: np.random.Generator):
         net = LSTM97.random(make_arch(cfg, task), make_init(cfg), rng, reset_act=m["reset_act"])
         net.full_gradient = cfg["train"].get("gradient") == "full"
         net.fast_exp = cfg["train"].get("exp") == "fast"
+        net.set_momentum(float(cfg["train"].get("momentum", 0.0)))
         return net
     if m["kind"] == "guess":
         from .engine.guessnet import make_guess_net

@@ -155,12 +155,24 @@ def ref_sse(arch, Wh, Wo, chunk, seq: int, reset_act: float = 0.0, clean: bool =
 
 
 def ref_train(arch, Wh, Wo, chunk, order, lr: float, update_per_step: bool,
-              reset_act: float = 0.0, lr_decay: float = 1.0):
+              reset_act: float = 0.0, lr_decay: float = 1.0, momentum: float = 0.0,
+              vel: dict | None = None):
     """Train on-line on sequences ``order`` with the truncated rule (PROTOCOLS §9.2-9.3).
 
     Returns ``(Wh, Wo, per_seq_sse)`` (new arrays; the inputs are not modified). ``per_seq_sse``
     is measured against the clean targets during training (before each step's weight change).
+    ``momentum`` m: each weight change d (one step's, or one sequence's sum) becomes
+    v = m v + d, W += v; ``vel`` {"h": vh, "o": vo}, if given, holds v and is updated in place.
     """
+    if vel is None:
+        vel = {"h": np.zeros(np.shape(Wh)), "o": np.zeros(np.shape(Wo))}
+
+    def apply(W, d, key):
+        if momentum:
+            vel[key] = momentum * vel[key] + d
+            return W + vel[key]
+        return W + d
+
     L = _Layout(arch)
     Mh, Mo = arch.masks()
     Wh = np.array(Wh, dtype=float, copy=True)
@@ -213,14 +225,14 @@ def ref_train(arch, Wh, Wo, chunk, order, lr: float, update_per_step: bool,
                 dWh = lr_t * dWh * Mh
                 dWo = lr_t * dWo * Mo
                 if update_per_step:
-                    Wh = Wh + dWh
-                    Wo = Wo + dWo
+                    Wh = apply(Wh, dWh, "h")
+                    Wo = apply(Wo, dWo, "o")
                 else:
                     acc_h = acc_h + dWh
                     acc_o = acc_o + dWo
             y_prev, s = f["y_hidden"], f["s"]
         if not update_per_step:
-            Wh = Wh + acc_h
-            Wo = Wo + acc_o
+            Wh = apply(Wh, acc_h, "h")
+            Wo = apply(Wo, acc_o, "o")
         sses.append(sse)
     return Wh, Wo, np.array(sses)

@@ -176,7 +176,7 @@ def test_same_forward_pass_and_metrics_as_the_truncated_kernel(arch, onehot):
     ip[lstm97.IP_ONEHOT] = int(onehot)
     for mod in (lstm97, lstm_full):
         metrics = np.empty((chunk.n, lstm97.N_METRICS))
-        n = mod.run_sequences(net.Wh.copy(), net.Wo.copy(), net.hbias, ip, net.fp, 0.0,
+        n = mod.run_sequences(net.Wh.copy(), net.Wo.copy(), net.hbias, ip, net.fp, net.vel, 0.0,
                               chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets,
                               step_flags(chunk), chunk.legal, chunk.targets,
                               np.arange(chunk.n), 0.0, False, False, lstm97.CRIT_ABS, 0.3,

@@ -66,6 +66,10 @@ switches from a specialised kernel):
     dWh[in_j|phi_j, NZ+c'] = lr sum_{c in j} e_s_c dS_c/dWh[in_j|phi_j, NZ+c']
 
   (y_phi_j = 1 without forget gates.)
+
+- momentum (``IP_MOMENTUM``, factor ``fp[2]``; GSS02 trains with it): every weight change d
+  (a step's, or with per-sequence changes the sequence's sum) becomes v = m v + d, W += v, with
+  the velocity v of each weight kept across calls in ``vel``.
 """
 
 from __future__ import annotations
@@ -83,8 +87,8 @@ from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in jud
 
 # ip (integer parameters) layout
 (IP_NIN, IP_NOUT, IP_B, IP_S, IP_OG, IP_G, IP_H, IP_OUT, IP_ONEHOT, IP_REC, IP_OIN, IP_OBIAS,
- IP_CELLS_OFF, IP_FG, IP_LRDECAY, IP_STOP, IP_PEEP, IP_FASTEXP) = range(18)
-N_IP = 18
+ IP_CELLS_OFF, IP_FG, IP_LRDECAY, IP_STOP, IP_PEEP, IP_FASTEXP, IP_MOMENTUM) = range(19)
+N_IP = 19
 # IP_REC values: hidden units read no previous activations / all hidden units / the cells only
 REC_NONE, REC_ALL, REC_CELLS = 0, 1, 2
 # IP_FG values
@@ -183,7 +187,8 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
 
 
 @njit(cache=True, error_model="numpy")
-def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targets, step_flags,
+def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets, targets,
+                  step_flags,
                   legal, clean_targets, order, lr, learn, update_per_step, crit, thr, early_exit,
                   metrics):
     """Run sequences ``order[0], order[1], ...`` of a chunk; learn on-line if ``learn``.
@@ -198,8 +203,10 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
     onehot, recurrent (REC_*), input->output, output bias, cells off (the memory cells are not yet
     part of the net: their outputs are 0 and their weights do not learn -- the first phase of
     HS97's sequential construction, §4 remedy 1), forget mode (FG_*), learning-rate decay on/off,
-    stop at the first failing step, peepholes on/off, fast exp on/off.
-    fp f64 (2,): the constant state decay (FG_DECAY), the per-step learning-rate factor.
+    stop at the first failing step, peepholes on/off, fast exp on/off, momentum on/off.
+    fp f64 (3,): the constant state decay (FG_DECAY), the per-step learning-rate factor, the
+    momentum. vel f64 (H*NW + K*NU,): with momentum, the velocity of every Wh and Wo entry
+    (row-major, Wh first), updated in place when learning (length 0 without momentum).
     x_idx int32 (T,) / x_real f64 (T, I): inputs (see tasks.base.Chunk); offsets int64 (n+1,).
     targets f64 (T, K); step_flags uint8 (T,): bit 0 (FLAG_TRAIN) = the step carries an error
     signal for learning, bit 1 (FLAG_JUDGE) = the step counts for the statistics and the criterion
@@ -236,6 +243,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
     stop = ip[IP_STOP] != 0
     peep = ip[IP_PEEP] != 0
     fast = ip[IP_FASTEXP] != 0
+    mom = ip[IP_MOMENTUM] != 0
+    mval = fp[2]
     C = B * S
     F0 = C + B + (B if og else 0)        # first forget gate (FG_GATE)
     H = F0 + (B if fgm == FG_GATE else 0)
@@ -290,7 +299,11 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
     ohb = onet + B             # hbias
     oWhT = ohb + H             # Wh transposed (NW, H) and Wo transposed (NU, K): the forward
     oWoT = oWhT + NW * H       # pass reads them, so its loops run over the units (vector code)
-    w = np.zeros(oWoT + NU * K)
+    ovel = oWoT + NU * K       # momentum: velocities, laid out like Wh then Wo (= vel)
+    NV = H * NW + K * NU if mom else 0
+    w = np.zeros(ovel + NV)
+    for i in range(NV):
+        w[ovel + i] = vel[i]
     for h in range(H):
         w[ohb + h] = hbias[h]
     for h in range(H):
@@ -538,13 +551,22 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
                         w[oes + c] = w[oyout + j] * w[odhs + c] * w[odc + c] * cells_on  # eq. 23
                     w[oeout + j] = (w[oyout + j] * (1.0 - w[oyout + j]) * acc
                                     * cells_on)                                       # eq. 21
-                if update_per_step:
+                if update_per_step and not mom:
                     _weight_changes(w, oWh, oWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
                                     og, obias, fgm, peep, offs)
                     stale = True
                 else:
                     _weight_changes(w, odWh, odWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot,
                                     oin, og, obias, fgm, peep, offs)
+                    if update_per_step:
+                        # momentum (GSS02): this step's change d goes through the velocity,
+                        # v = m v + d, W += v (Wh and Wo, and their d and v, are contiguous)
+                        for i in range(NV):
+                            v = mval * w[ovel + i] + w[odWh + i]
+                            w[ovel + i] = v
+                            w[oWh + i] += v
+                            w[odWh + i] = 0.0
+                        stale = True
             if learn and lrdec:
                 lrt *= fp[1]
             # ---- shift activations: y(t) becomes the recurrent part of z
@@ -554,10 +576,16 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
                 break
 
         if learn and not update_per_step:
-            for i in range(H * NW):
-                w[oWh + i] += w[odWh + i]
-            for i in range(K * NU):
-                w[oWo + i] += w[odWo + i]
+            if mom:
+                for i in range(NV):
+                    v = mval * w[ovel + i] + w[odWh + i]
+                    w[ovel + i] = v
+                    w[oWh + i] += v
+            else:
+                for i in range(H * NW):
+                    w[oWh + i] += w[odWh + i]
+                for i in range(K * NU):
+                    w[oWo + i] += w[odWo + i]
             stale = True
 
         finish_metrics(metrics, oi, stats, ok, ntgt)
@@ -571,4 +599,6 @@ def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targ
         for k in range(K):
             for m in range(NU):
                 Wo[k, m] = w[oWo + k * NU + m]
+        for i in range(NV):
+            vel[i] = w[ovel + i]
     return n_done

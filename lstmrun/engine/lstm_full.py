@@ -76,13 +76,15 @@ def only_final_targets(offsets: np.ndarray, has_target: np.ndarray) -> bool:
 
 
 @njit(cache=True, error_model="numpy")
-def run_sequences(Wh, Wo, hbias, ip, fp, reset_act, x_idx, x_real, offsets, targets, step_flags,
+def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets, targets,
+                  step_flags,
                   legal, clean_targets, order, lr, learn, update_per_step, crit, thr, early_exit,
                   metrics):
     """:func:`lstm97.run_sequences` with the full gradient (BPTT over each whole sequence).
 
     Arguments, metrics and return value as there. ``update_per_step`` is ignored: the summed
-    change of a sequence is applied at its end (see the module docstring)."""
+    change of a sequence is applied at its end (see the module docstring). ``vel`` is ignored:
+    momentum is for the truncated rule only (the model refuses it here)."""
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
     B = ip[IP_B]

@@ -116,10 +116,15 @@ class LSTM97(KernelModel):
                             int(arch.output_gate), SQUASH[arch.g], SQUASH[arch.h],
                             SQUASH[arch.output_act], 0, rec,
                             int(Mo[:, :I].any()), int(Mo[:, I].any()), 0, fg, 0, 0,
-                            int(arch.peepholes), 0],
+                            int(arch.peepholes), 0, 0],
                            dtype=np.int64)
         # fp: the constant state decay (FG_DECAY) and the per-step learning-rate factor
-        self.fp = np.array([1.0 if arch.state_decay is None else float(arch.state_decay), 1.0])
+        # and the momentum (IP_MOMENTUM)
+        self.fp = np.array([1.0 if arch.state_decay is None else float(arch.state_decay), 1.0,
+                            0.0])
+        # momentum: the velocity of every Wh and Wo entry (row-major, Wh first), kept across
+        # calls; empty when momentum is off (set_momentum)
+        self.vel = np.zeros(0)
         # GSC00's "sequential alpha decay": the rate at the k-th step of a kernel call (one
         # training stream) is lr * lr_decay**k. 1.0: off (the kernel's decay code is not used).
         self.lr_decay = 1.0
@@ -153,6 +158,17 @@ class LSTM97(KernelModel):
         return cls(arch, Wh, Wo, reset_act)
 
     @property
+    def momentum(self) -> float:
+        return float(self.fp[2])
+
+    def set_momentum(self, m: float) -> None:
+        """On-line momentum m (GSS02): every weight change becomes v = m v + lr (-grad), w += v.
+        Turning it on (or off) starts from zero velocity."""
+        self.fp[2] = float(m)
+        self.ip[lstm97.IP_MOMENTUM] = int(m != 0.0)
+        self.vel = np.zeros(self.Wh.size + self.Wo.size if m != 0.0 else 0)
+
+    @property
     def cells_enabled(self) -> bool:
         return self.ip[lstm97.IP_CELLS_OFF] == 0
 
@@ -166,6 +182,8 @@ class LSTM97(KernelModel):
         net.enable_cells(self.cells_enabled)
         net.lr_decay, net.stop_at_error = self.lr_decay, self.stop_at_error
         net.full_gradient, net.fast_exp = self.full_gradient, self.fast_exp
+        net.set_momentum(self.momentum)
+        net.vel = self.vel.copy()
         return net
 
     onehot_slot = lstm97.IP_ONEHOT
@@ -181,6 +199,8 @@ class LSTM97(KernelModel):
         ip[lstm97.IP_FASTEXP] = int(self.fast_exp)
         kern = codegen.kernel(ip)
         if learn and self.full_gradient:
+            if self.momentum:
+                raise ValueError("momentum is implemented for the truncated rule only")
             if self.arch.peepholes:
                 raise ValueError("the full gradient is not implemented for peephole connections "
                                  "(train.gradient: truncated)")
@@ -192,6 +212,6 @@ class LSTM97(KernelModel):
                                  "update_per_step needs targets at the last steps only")
             kern = codegen.kernel(ip, lstm_full)
         return kern(
-            self.Wh, self.Wo, self.hbias, ip, fp, self.reset_act,
+            self.Wh, self.Wo, self.hbias, ip, fp, self.vel, self.reset_act,
             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
             chunk.legal, clean, order, lr, learn, update_per_step, crit, thr, early_exit, metrics)
