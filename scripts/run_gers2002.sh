@@ -5,14 +5,18 @@
 # results/gers2002/<config>; then (SENS=1) the F = 10 configs with the forget-gate bias started at
 # +2 instead of PFX02's -2 (a sensitivity check, not a reading of the sources), into
 # results/gers2002/<config>_fb+2. LANE=a|b runs half of the list (two lanes in parallel).
+# SUFFIX names the output folders apart (results/gers2002/<config><SUFFIX>[_fb+2]): the runs
+# before train.momentum existed (alpha/(1-m) plain steps) are in the folders without a suffix,
+# the runs with the configs' momentum (2026-11-27) in <config>_mom.
 set -e
 cd "$(dirname "$0")/.."
 TRIALS=${TRIALS:-3}
 BUDGET=${BUDGET:-300000}
 LANE=${LANE:-all}
+SUFFIX=${SUFFIX:-}
 run() {  # run <config> <out-suffix> [--set ...]
   c=$1; sfx=$2; shift 2
-  out=results/gers2002/$c$sfx
+  out=results/gers2002/$c$SUFFIX$sfx
   if [ -f "$out/summary.json" ]; then echo "skip $out"; return; fi
   rm -rf "$out"
   lstmrun train "configs/gers2002/$c.yaml" --jobs 1 --quiet --trials "$TRIALS" \

@@ -105,15 +105,26 @@ def logistic(x, fast):
 
 
 @njit(inline="always", error_model="numpy")
+def _inc(w, i, j, v, dual):
+    """w[i] += v, and w[j] += v too if ``dual``."""
+    w[i] += v
+    if dual:
+        w[j] += v
+
+
+@njit(inline="always", error_model="numpy")
 def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin, og, obias, fgm,
-                    peep, offs):
+                    peep, offs, dual, oTT, oTTo):
     """The weight changes of one step (eqs. 22, 26, 28; forget gates §12.1; peepholes §13.1),
     added to the weights (``oT``/``oTo`` = their offsets in ``w``) or to the summed changes.
     Inlined at two call sites, so that the offsets are constants in each copy (``gl`` = lr_t;
-    ``offs``: the other offsets in ``w``, see run_sequences)."""
+    ``offs``: the other offsets in ``w``, see run_sequences). ``dual``: every change is also
+    added to the transposed copies of Wh and Wo at ``oTT``/``oTTo`` (the same increment, so the
+    copies stay equal to the weights bit for bit)."""
     ohb, oz, oy, os_, oek, oeout, oes, oPin, oPc, oPf, oPinp, oPfp = offs
     C = B * S
     F0 = C + B + (B if og else 0)
+    H = F0 + (B if fgm == FG_GATE else 0)
     zb = I
     zr = I + 1
     # output units (eq. 22)
@@ -122,13 +133,13 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
         rk = oTo + k * NU
         if oin:
             if onehot:
-                w[rk + xi] += g
+                _inc(w, rk + xi, oTTo + (xi) * K + k, g, dual)
             else:
                 for i in range(I):
-                    w[rk + i] += g * w[oz + i]
-        w[rk + zb] += g * obias
+                    _inc(w, rk + i, oTTo + (i) * K + k, g * w[oz + i], dual)
+        _inc(w, rk + zb, oTTo + (zb) * K + k, g * obias, dual)
         for c in range(C):
-            w[rk + zr + c] += g * w[oy + c]
+            _inc(w, rk + zr + c, oTTo + (zr + c) * K + k, g * w[oy + c], dual)
     # output gates (eq. 22): their sources at this step are z
     if og:
         for j in range(B):
@@ -136,16 +147,17 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
             g = gl * w[oeout + j]
             rr = oT + row * NW
             if onehot:
-                w[rr + xi] += g
+                _inc(w, rr + xi, oTT + (xi) * H + row, g, dual)
             else:
                 for m in range(I):
-                    w[rr + m] += g * w[oz + m]
-            w[rr + zb] += g * w[ohb + row]
+                    _inc(w, rr + m, oTT + (m) * H + row, g * w[oz + m], dual)
+            _inc(w, rr + zb, oTT + (zb) * H + row, g * w[ohb + row], dual)
             for m in range(zr, ze):
-                w[rr + m] += g * w[oz + m]
+                _inc(w, rr + m, oTT + (m) * H + row, g * w[oz + m], dual)
             if peep:
                 for v in range(S):
-                    w[rr + NZ + j * S + v] += g * w[os_ + j * S + v]
+                    _inc(w, rr + NZ + j * S + v, oTT + (NZ + j * S + v) * H + row,
+                         g * w[os_ + j * S + v], dual)
     # input gates (eq. 26) and cell inputs (eq. 28): every column with a partial
     for j in range(B):
         row = C + j
@@ -157,16 +169,17 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
             pc = oPc + c * NZ
             gi = gl * w[oes + c]
             for m in range(I):
-                w[rr + m] += gi * w[pi + m]
-                w[rc + m] += gi * w[pc + m]
-            w[rr + zb] += gi * w[pi + zb] * w[ohb + row]
-            w[rc + zb] += gi * w[pc + zb] * w[ohb + c]
+                _inc(w, rr + m, oTT + (m) * H + row, gi * w[pi + m], dual)
+                _inc(w, rc + m, oTT + (m) * H + c, gi * w[pc + m], dual)
+            _inc(w, rr + zb, oTT + (zb) * H + row, gi * w[pi + zb] * w[ohb + row], dual)
+            _inc(w, rc + zb, oTT + (zb) * H + c, gi * w[pc + zb] * w[ohb + c], dual)
             for m in range(zr, ze):
-                w[rr + m] += gi * w[pi + m]
-                w[rc + m] += gi * w[pc + m]
+                _inc(w, rr + m, oTT + (m) * H + row, gi * w[pi + m], dual)
+                _inc(w, rc + m, oTT + (m) * H + c, gi * w[pc + m], dual)
             if peep:
                 for v2 in range(S):
-                    w[rr + NZ + j * S + v2] += gi * w[oPinp + c * S + v2]
+                    _inc(w, rr + NZ + j * S + v2, oTT + (NZ + j * S + v2) * H + row,
+                         gi * w[oPinp + c * S + v2], dual)
     # forget gates (PROTOCOLS §12.1): like the input gates, with their own partials
     if fgm == FG_GATE:
         for j in range(B):
@@ -177,13 +190,14 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
                 pf = oPf + c * NZ
                 gi = gl * w[oes + c]
                 for m in range(I):
-                    w[rr + m] += gi * w[pf + m]
-                w[rr + zb] += gi * w[pf + zb] * w[ohb + row]
+                    _inc(w, rr + m, oTT + (m) * H + row, gi * w[pf + m], dual)
+                _inc(w, rr + zb, oTT + (zb) * H + row, gi * w[pf + zb] * w[ohb + row], dual)
                 for m in range(zr, ze):
-                    w[rr + m] += gi * w[pf + m]
+                    _inc(w, rr + m, oTT + (m) * H + row, gi * w[pf + m], dual)
                 if peep:
                     for v2 in range(S):
-                        w[rr + NZ + j * S + v2] += gi * w[oPfp + c * S + v2]
+                        _inc(w, rr + NZ + j * S + v2, oTT + (NZ + j * S + v2) * H + row,
+                             gi * w[oPfp + c * S + v2], dual)
 
 
 @njit(cache=True, error_model="numpy")
@@ -322,6 +336,10 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
 
     lrt = lr                   # the learning rate of the current step (IP_LRDECAY)
     stale = True               # WhT/WoT must be copied from Wh/Wo (they changed)
+    # per-step changes: add each to the transposed copies as well (large nets: a step changes
+    # few of their weights), or copy them again before the next step (small nets: a contiguous
+    # copy of a few hundred weights is cheaper than the scattered second additions)
+    dual = H * NW + K * NU > 1024
     n_done = 0
     for oi in range(order.shape[0]):
         q = order[oi]
@@ -553,20 +571,33 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                                     * cells_on)                                       # eq. 21
                 if update_per_step and not mom:
                     _weight_changes(w, oWh, oWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
-                                    og, obias, fgm, peep, offs)
-                    stale = True
+                                    og, obias, fgm, peep, offs, dual, oWhT, oWoT)
+                    stale = not dual
                 else:
                     _weight_changes(w, odWh, odWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot,
-                                    oin, og, obias, fgm, peep, offs)
+                                    oin, og, obias, fgm, peep, offs, False, 0, 0)
                     if update_per_step:
                         # momentum (GSS02): this step's change d goes through the velocity,
                         # v = m v + d, W += v (Wh and Wo, and their d and v, are contiguous)
-                        for i in range(NV):
-                            v = mval * w[ovel + i] + w[odWh + i]
-                            w[ovel + i] = v
-                            w[oWh + i] += v
-                            w[odWh + i] = 0.0
-                        stale = True
+                        for h in range(H):
+                            for m in range(NW):
+                                i = h * NW + m
+                                v = mval * w[ovel + i] + w[odWh + i]
+                                w[ovel + i] = v
+                                w[oWh + i] += v
+                                if dual:
+                                    w[oWhT + m * H + h] += v
+                                w[odWh + i] = 0.0
+                        for k in range(K):
+                            for m in range(NU):
+                                i = H * NW + k * NU + m
+                                v = mval * w[ovel + i] + w[odWh + i]
+                                w[ovel + i] = v
+                                w[oWh + i] += v
+                                if dual:
+                                    w[oWoT + m * K + k] += v
+                                w[odWh + i] = 0.0
+                        stale = not dual
             if learn and lrdec:
                 lrt *= fp[1]
             # ---- shift activations: y(t) becomes the recurrent part of z
