@@ -408,6 +408,17 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     nerr = K if visible else N  # units that receive error
 
     WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
+    # one-hot inputs: where input column i sits in row r's weight list (-1: no weight), and
+    # where the row's columns past the inputs start (the list is sorted by column)
+    amap = np.full((N, I if onehot else 0), -1, np.int64)
+    a_rec = np.empty(N, np.int64)
+    for r in range(N):
+        a_rec[r] = ha_rs[r + 1]
+        for a in range(ha_rs[r + 1] - 1, ha_rs[r] - 1, -1):
+            if ha_col[a] >= I:
+                a_rec[r] = a
+            elif onehot:
+                amap[r, ha_col[a]] = a
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
@@ -474,8 +485,17 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
                 else:
                     _rows_times(Wh, zr, N, P, P2, N, A)
                 for r in range(N):
-                    for a in range(ha_rs[r], ha_rs[r + 1]):
-                        P2[r, a] += z[ha_col[a]]
+                    if onehot:
+                        # of the input columns only x(t)'s is 1, the others add exact zeros:
+                        # left out (the same sums)
+                        ax = amap[r, xi]
+                        if ax >= 0:
+                            P2[r, ax] += 1.0
+                        for a in range(a_rec[r], ha_rs[r + 1]):
+                            P2[r, a] += z[ha_col[a]]
+                    else:
+                        for a in range(ha_rs[r], ha_rs[r + 1]):
+                            P2[r, a] += z[ha_col[a]]
                     d = dy[r]
                     for a in range(A):
                         P2[r, a] *= d
