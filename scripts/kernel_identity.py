@@ -1,0 +1,102 @@
+"""Are two checkouts' kernels the same, bit for bit? Train the same nets on the same data with each.
+
+    python scripts/kernel_identity.py OLD_CHECKOUT [NEW_CHECKOUT (default: this one)]
+
+For each case (a paper config or a later one, a fixed seed, a few hundred sequences) both
+checkouts build the net and the data from OLD_CHECKOUT's config file and train it; the final
+weights and the per-sequence metrics must be equal bit for bit. Each checkout runs in its own
+process, with its own kernel cache folder (``LSTMRUN_KERNEL_CACHE``). A speed change that claims to
+keep the arithmetic (``lstmrun/engine``: the flat buffer, SLP, transposed forward copies, the RTRL
+one-hot seeds) is checked this way against the commit before it, e.g. with
+``git worktree add /tmp/old <commit>``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CASES = [  # name, config (relative to configs/), sequences, --set overrides
+    ("erg", "paper/exp1_erg_3x2_lr05.yaml", 3000, []),
+    ("erg_step", "paper/exp1_erg_3x2_lr05.yaml", 3000, ["train.update=step"]),
+    ("adding", "paper/exp4_adding_t100.yaml", 500, []),
+    ("2c", "paper/exp2c_q100_p100.yaml", 300, []),
+    ("2a", "paper/exp2a_p100.yaml", 300, []),
+    ("6a", "paper/exp6a_temporal_order.yaml", 500, []),
+    ("3a", "paper/exp3a_t100_n3.yaml", 300, []),
+    ("cerg_forget", "gers2000/cerg_forget.yaml", 300, []),
+    ("gss02_peep", "gers2002/msd_f10_peep.yaml", 20, []),
+    ("anbn_peep", "gers2001/anbn_forget_peephole.yaml", 300, []),
+    ("rtrl_h3", "paper/exp1_erg_rtrl_h3.yaml", 300, ["train.update=step"]),
+    ("rtrl_p4", "paper/exp2a_rtrl_p4_lr1.yaml", 500, []),
+    ("rtrl_p100", "paper/exp2a_rtrl_p100.yaml", 50, ["train.exp=exact"]),
+    ("bptt_p100", "paper/exp2a_bptt_p100.yaml", 50, ["train.exp=exact"]),
+]
+
+WORKER = r"""
+import sys, numpy as np
+root, cfg_root, out = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, root)
+import lstmrun
+assert lstmrun.__file__.startswith(root), lstmrun.__file__
+from lstmrun.config import load, validate
+from lstmrun.runner import make_model
+from lstmrun.tasks.registry import build_task
+import yaml
+res = {}
+for name, path, n, sets in CASES:
+    raw = yaml.safe_load(open(cfg_root + '/configs/' + path))
+    for kv in sets:
+        k, v = kv.split('=')
+        sec, key = k.split('.')
+        if key not in ('exp',) or 'exp' in lstmrun.config.defaults()['train']:
+            raw.setdefault(sec, {})[key] = yaml.safe_load(v)
+    cfg = validate(raw)
+    task = build_task(cfg['task'])
+    rng = np.random.default_rng(0)
+    if cfg['task']['name'] == 'embedded_reber':
+        from lstmrun.tasks.grammar import make_train_test
+        tr, _ = make_train_test(task.grammar, rng, 256, 256)
+        ch = task.chunk(tr)
+        order = rng.integers(0, ch.n, n)
+    else:
+        ch = task.sample(rng, n)
+        order = np.arange(n)
+    net = make_model(cfg, task, rng)
+    m = net.train(ch, order, lr=cfg['train']['lr'],
+                  update_per_step=cfg['train']['update'] == 'step')
+    res[name + '/Wh'], res[name + '/Wo'], res[name + '/metrics'] = net.Wh, net.Wo, m
+np.savez(out, **res)
+"""
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        sys.exit(__doc__)
+    old = str(Path(argv[0]).resolve())
+    new = str(Path(argv[1]).resolve()) if len(argv) > 1 else str(Path(__file__).parents[1])
+    import numpy as np
+
+    tmp = Path(tempfile.mkdtemp(prefix="lstmrun-identity-"))
+    outs = []
+    for i, root in enumerate((old, new)):
+        out = tmp / f"{i}.npz"
+        env = {**os.environ, "LSTMRUN_KERNEL_CACHE": str(tmp / f"kernels{i}")}
+        code = f"CASES = {CASES!r}\n" + WORKER
+        subprocess.run([sys.executable, "-c", code, root, old, str(out)], check=True, env=env,
+                       cwd=tmp)
+        outs.append(np.load(out))
+    a, b = outs
+    bad = [k for k in a.files if not np.array_equal(a[k], b[k])]
+    for name, *_ in CASES:
+        keys = [k for k in a.files if k.startswith(name + "/")]
+        print(f"{name:12s} {'identical' if not any(k in bad for k in keys) else 'DIFFERENT'}")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
