@@ -105,26 +105,15 @@ def logistic(x, fast):
 
 
 @njit(inline="always", error_model="numpy")
-def _inc(w, i, j, v, dual):
-    """w[i] += v, and w[j] += v too if ``dual``."""
-    w[i] += v
-    if dual:
-        w[j] += v
-
-
-@njit(inline="always", error_model="numpy")
 def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin, og, obias, fgm,
-                    peep, offs, dual, oTT, oTTo):
+                    peep, offs):
     """The weight changes of one step (eqs. 22, 26, 28; forget gates §12.1; peepholes §13.1),
     added to the weights (``oT``/``oTo`` = their offsets in ``w``) or to the summed changes.
     Inlined at two call sites, so that the offsets are constants in each copy (``gl`` = lr_t;
-    ``offs``: the other offsets in ``w``, see run_sequences). ``dual``: every change is also
-    added to the transposed copies of Wh and Wo at ``oTT``/``oTTo`` (the same increment, so the
-    copies stay equal to the weights bit for bit)."""
+    ``offs``: the other offsets in ``w``, see run_sequences)."""
     ohb, oz, oy, os_, oek, oeout, oes, oPin, oPc, oPf, oPinp, oPfp = offs
     C = B * S
     F0 = C + B + (B if og else 0)
-    H = F0 + (B if fgm == FG_GATE else 0)
     zb = I
     zr = I + 1
     # output units (eq. 22)
@@ -133,13 +122,13 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
         rk = oTo + k * NU
         if oin:
             if onehot:
-                _inc(w, rk + xi, oTTo + (xi) * K + k, g, dual)
+                w[rk + xi] += g
             else:
                 for i in range(I):
-                    _inc(w, rk + i, oTTo + (i) * K + k, g * w[oz + i], dual)
-        _inc(w, rk + zb, oTTo + (zb) * K + k, g * obias, dual)
+                    w[rk + i] += g * w[oz + i]
+        w[rk + zb] += g * obias
         for c in range(C):
-            _inc(w, rk + zr + c, oTTo + (zr + c) * K + k, g * w[oy + c], dual)
+            w[rk + zr + c] += g * w[oy + c]
     # output gates (eq. 22): their sources at this step are z
     if og:
         for j in range(B):
@@ -147,17 +136,16 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
             g = gl * w[oeout + j]
             rr = oT + row * NW
             if onehot:
-                _inc(w, rr + xi, oTT + (xi) * H + row, g, dual)
+                w[rr + xi] += g
             else:
                 for m in range(I):
-                    _inc(w, rr + m, oTT + (m) * H + row, g * w[oz + m], dual)
-            _inc(w, rr + zb, oTT + (zb) * H + row, g * w[ohb + row], dual)
+                    w[rr + m] += g * w[oz + m]
+            w[rr + zb] += g * w[ohb + row]
             for m in range(zr, ze):
-                _inc(w, rr + m, oTT + (m) * H + row, g * w[oz + m], dual)
+                w[rr + m] += g * w[oz + m]
             if peep:
                 for v in range(S):
-                    _inc(w, rr + NZ + j * S + v, oTT + (NZ + j * S + v) * H + row,
-                         g * w[os_ + j * S + v], dual)
+                    w[rr + NZ + j * S + v] += g * w[os_ + j * S + v]
     # input gates (eq. 26) and cell inputs (eq. 28): every column with a partial
     for j in range(B):
         row = C + j
@@ -169,17 +157,16 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
             pc = oPc + c * NZ
             gi = gl * w[oes + c]
             for m in range(I):
-                _inc(w, rr + m, oTT + (m) * H + row, gi * w[pi + m], dual)
-                _inc(w, rc + m, oTT + (m) * H + c, gi * w[pc + m], dual)
-            _inc(w, rr + zb, oTT + (zb) * H + row, gi * w[pi + zb] * w[ohb + row], dual)
-            _inc(w, rc + zb, oTT + (zb) * H + c, gi * w[pc + zb] * w[ohb + c], dual)
+                w[rr + m] += gi * w[pi + m]
+                w[rc + m] += gi * w[pc + m]
+            w[rr + zb] += gi * w[pi + zb] * w[ohb + row]
+            w[rc + zb] += gi * w[pc + zb] * w[ohb + c]
             for m in range(zr, ze):
-                _inc(w, rr + m, oTT + (m) * H + row, gi * w[pi + m], dual)
-                _inc(w, rc + m, oTT + (m) * H + c, gi * w[pc + m], dual)
+                w[rr + m] += gi * w[pi + m]
+                w[rc + m] += gi * w[pc + m]
             if peep:
                 for v2 in range(S):
-                    _inc(w, rr + NZ + j * S + v2, oTT + (NZ + j * S + v2) * H + row,
-                         gi * w[oPinp + c * S + v2], dual)
+                    w[rr + NZ + j * S + v2] += gi * w[oPinp + c * S + v2]
     # forget gates (PROTOCOLS §12.1): like the input gates, with their own partials
     if fgm == FG_GATE:
         for j in range(B):
@@ -190,14 +177,13 @@ def _weight_changes(w, oT, oTo, gl, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
                 pf = oPf + c * NZ
                 gi = gl * w[oes + c]
                 for m in range(I):
-                    _inc(w, rr + m, oTT + (m) * H + row, gi * w[pf + m], dual)
-                _inc(w, rr + zb, oTT + (zb) * H + row, gi * w[pf + zb] * w[ohb + row], dual)
+                    w[rr + m] += gi * w[pf + m]
+                w[rr + zb] += gi * w[pf + zb] * w[ohb + row]
                 for m in range(zr, ze):
-                    _inc(w, rr + m, oTT + (m) * H + row, gi * w[pf + m], dual)
+                    w[rr + m] += gi * w[pf + m]
                 if peep:
                     for v2 in range(S):
-                        _inc(w, rr + NZ + j * S + v2, oTT + (NZ + j * S + v2) * H + row,
-                             gi * w[oPfp + c * S + v2], dual)
+                        w[rr + NZ + j * S + v2] += gi * w[oPfp + c * S + v2]
 
 
 @njit(cache=True, error_model="numpy")
@@ -336,10 +322,11 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
 
     lrt = lr                   # the learning rate of the current step (IP_LRDECAY)
     stale = True               # WhT/WoT must be copied from Wh/Wo (they changed)
-    # per-step changes: add each to the transposed copies as well (large nets: a step changes
-    # few of their weights), or copy them again before the next step (small nets: a contiguous
-    # copy of a few hundred weights is cheaper than the scattered second additions)
-    dual = H * NW + K * NU > 1024
+    # The forward pass reads the transposed copies (its loops then run over the units: vector
+    # code), refreshed after the weights change -- except in large nets that change at every
+    # step, where copying every weight per step costs more than it saves: they read Wh and Wo
+    # directly. Each net is summed in column order either way.
+    tr = not (update_per_step and H * NW + K * NU > 1024)
     n_done = 0
     for oi in range(order.shape[0]):
         q = order[oi]
@@ -369,7 +356,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
             if peep:
                 for c in range(C):
                     w[osp + c] = w[os_ + c]
-            if stale:
+            if stale and tr:
                 for h in range(H):
                     for m in range(NW):
                         w[oWhT + m * H + h] = w[oWh + h * NW + m]
@@ -380,12 +367,20 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
             # ---- hidden nets (eqs. 7-9) and their logistic f (gates; g and h are built on f).
             # Each net is summed over its sources in column order, as Wh[h] . z would be; the
             # loops run over the units, reading Wh transposed
-            for h in range(H):
-                w[osg + h] = w[oWhT + xi * H + h] if onehot else 0.0
-            for m in range(m0, ze):
-                zm = w[oz + m]
+            if tr:
                 for h in range(H):
-                    w[osg + h] += w[oWhT + m * H + h] * zm
+                    w[osg + h] = w[oWhT + xi * H + h] if onehot else 0.0
+                for m in range(m0, ze):
+                    zm = w[oz + m]
+                    for h in range(H):
+                        w[osg + h] += w[oWhT + m * H + h] * zm
+            else:
+                for h in range(H):
+                    rh = oWh + h * NW
+                    acc = w[rh + xi] if onehot else 0.0
+                    for m in range(m0, ze):
+                        acc += w[rh + m] * w[oz + m]
+                    w[osg + h] = acc
             if peep:
                 # peepholes (§13.1): input/forget gates read s(t-1) now; the output gate's
                 # term waits for s(t)
@@ -523,22 +518,36 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
             # judgement: nothing else reads them)
             fl = step_flags[t]
             if fl != 0:
-                # summed in column order (bias, inputs, cells), over Wo transposed
-                for k in range(K):
-                    w[oyo + k] = w[oWoT + zb * K + k]
-                if oin:
-                    if onehot:
-                        for k in range(K):
-                            w[oyo + k] += w[oWoT + xi * K + k]
-                    else:
-                        for i in range(I):
-                            zi = w[oz + i]
-                            for k in range(K):
-                                w[oyo + k] += w[oWoT + i * K + k] * zi
-                for c in range(C):
-                    yc = w[oy + c]
+                # summed in column order (bias, inputs, cells), over Wo transposed or Wo
+                if tr:
                     for k in range(K):
-                        w[oyo + k] += w[oWoT + (zr + c) * K + k] * yc
+                        w[oyo + k] = w[oWoT + zb * K + k]
+                    if oin:
+                        if onehot:
+                            for k in range(K):
+                                w[oyo + k] += w[oWoT + xi * K + k]
+                        else:
+                            for i in range(I):
+                                zi = w[oz + i]
+                                for k in range(K):
+                                    w[oyo + k] += w[oWoT + i * K + k] * zi
+                    for c in range(C):
+                        yc = w[oy + c]
+                        for k in range(K):
+                            w[oyo + k] += w[oWoT + (zr + c) * K + k] * yc
+                else:
+                    for k in range(K):
+                        rk = oWo + k * NU
+                        acc = w[rk + zb]
+                        if oin:
+                            if onehot:
+                                acc += w[rk + xi]
+                            else:
+                                for i in range(I):
+                                    acc += w[rk + i] * w[oz + i]
+                        for c in range(C):
+                            acc += w[rk + zr + c] * w[oy + c]
+                        w[oyo + k] = acc
                 for k in range(K):
                     if ocode == SQ_LOGISTIC:
                         f = logistic(w[oyo + k], fast)
@@ -571,33 +580,20 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                                     * cells_on)                                       # eq. 21
                 if update_per_step and not mom:
                     _weight_changes(w, oWh, oWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot, oin,
-                                    og, obias, fgm, peep, offs, dual, oWhT, oWoT)
-                    stale = not dual
+                                    og, obias, fgm, peep, offs)
+                    stale = True
                 else:
                     _weight_changes(w, odWh, odWo, lrt, xi, I, K, B, S, NZ, NW, NU, ze, onehot,
-                                    oin, og, obias, fgm, peep, offs, False, 0, 0)
+                                    oin, og, obias, fgm, peep, offs)
                     if update_per_step:
                         # momentum (GSS02): this step's change d goes through the velocity,
                         # v = m v + d, W += v (Wh and Wo, and their d and v, are contiguous)
-                        for h in range(H):
-                            for m in range(NW):
-                                i = h * NW + m
-                                v = mval * w[ovel + i] + w[odWh + i]
-                                w[ovel + i] = v
-                                w[oWh + i] += v
-                                if dual:
-                                    w[oWhT + m * H + h] += v
-                                w[odWh + i] = 0.0
-                        for k in range(K):
-                            for m in range(NU):
-                                i = H * NW + k * NU + m
-                                v = mval * w[ovel + i] + w[odWh + i]
-                                w[ovel + i] = v
-                                w[oWh + i] += v
-                                if dual:
-                                    w[oWoT + m * K + k] += v
-                                w[odWh + i] = 0.0
-                        stale = not dual
+                        for i in range(NV):
+                            v = mval * w[ovel + i] + w[odWh + i]
+                            w[ovel + i] = v
+                            w[oWh + i] += v
+                            w[odWh + i] = 0.0
+                        stale = True
             if learn and lrdec:
                 lrt *= fp[1]
             # ---- shift activations: y(t) becomes the recurrent part of z
