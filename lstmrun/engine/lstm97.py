@@ -323,10 +323,21 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     lrt = lr                   # the learning rate of the current step (IP_LRDECAY)
     stale = True               # WhT/WoT must be copied from Wh/Wo (they changed)
     # The forward pass reads the transposed copies (its loops then run over the units: vector
-    # code), refreshed after the weights change -- except in large nets that change at every
-    # step, where copying every weight per step costs more than it saves: they read Wh and Wo
+    # code), refreshed after the weights change -- except in large nets whose weights change at
+    # most steps (per-step changes, targets at more than 1 step in 8 of this call's sequences),
+    # where copying every weight that often costs more than it saves: they read Wh and Wo
     # directly. Each net is summed in column order either way.
-    tr = not (update_per_step and H * NW + K * NU > 1024)
+    tr = True
+    if learn and update_per_step and H * NW + K * NU > 1024:
+        ntrain = 0
+        nsteps = 0
+        for oi in range(order.shape[0]):
+            q = order[oi]
+            for t in range(offsets[q], offsets[q + 1]):
+                nsteps += 1
+                if step_flags[t] & FLAG_TRAIN:
+                    ntrain += 1
+        tr = ntrain * 8 <= nsteps
     n_done = 0
     for oi in range(order.shape[0]):
         q = order[oi]
