@@ -134,7 +134,7 @@ class LSTM97(KernelModel):
         # instead of the truncated 1997 rule; frozen-weight runs are the same either way
         self.full_gradient = False
         # exp in the logistic: the C library's (False) or the vectorisable fastexp.fexp (True;
-        # within 2 ulp, about 1.4x the speed on the small nets, config train.exp)
+        # within 2 ulp; config train.exp; README "Speed" for where it pays)
         self.fast_exp = False
         self.hbias = np.ascontiguousarray(Mh[:, I])
         # the kernel takes the wiring as these flags: check the masks have that structure
