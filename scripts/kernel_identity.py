@@ -42,17 +42,18 @@ root, cfg_root, out = sys.argv[1], sys.argv[2], sys.argv[3]
 sys.path.insert(0, root)
 import lstmrun
 assert lstmrun.__file__.startswith(root), lstmrun.__file__
-from lstmrun.config import load, validate
+from lstmrun.config import validate
 from lstmrun.runner import make_model
 from lstmrun.tasks.registry import build_task
 import yaml
 res = {}
 for name, path, n, sets in CASES:
     raw = yaml.safe_load(open(cfg_root + '/configs/' + path))
-    for kv in sets:
+    known = lstmrun.config.defaults()
+    for kv in sets:   # keys this checkout does not have yet (train.exp) are left out
         k, v = kv.split('=')
         sec, key = k.split('.')
-        if key not in ('exp',) or 'exp' in lstmrun.config.defaults()['train']:
+        if key in known.get(sec, {}):
             raw.setdefault(sec, {})[key] = yaml.safe_load(v)
     cfg = validate(raw)
     task = build_task(cfg['task'])

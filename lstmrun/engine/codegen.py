@@ -122,5 +122,4 @@ def _with_slp(fn):
         finally:
             numba.config.SLP_VECTORIZE = old
 
-    call.dispatcher = fn
     return call
