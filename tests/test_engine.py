@@ -436,6 +436,39 @@ def test_specialised_kernel_is_bit_identical_to_the_generic_one(monkeypatch):
         assert codegen.kernel(net.ip) is not codegen.lstm97.run_sequences
 
 
+def _packed_ops(kernel):
+    import re
+
+    disp = getattr(kernel, "dispatcher", kernel)   # the SLP wrapper's dispatcher
+    asm = disp.inspect_asm(disp.signatures[0])
+    return len(re.findall(r"\bv(?:add|sub|mul|div)pd\b", asm))
+
+
+def test_specialised_kernel_is_vectorised_after_a_numba_env_change(monkeypatch, tmp_path):
+    """A compile re-reads every NUMBA_* variable when one changed since the last compile; that
+    used to reset the SLP switch set around the kernel's compile (a worker that set
+    NUMBA_NUM_THREADS then got a kernel 1.4x slower). Compiled in a fresh cache folder after such
+    a change, the kernel must hold the packed arithmetic of SLP: several times the count without
+    it (LSTMRUN_SLP=0 compiles the same source unvectorised)."""
+    from lstmrun.engine import codegen
+
+    rng = np.random.default_rng(12)
+    arch = Arch(3, 2, 1, 2)
+    chunk = _spec_chunk(rng, arch, True, n=3)
+    net = LSTM97.random(arch, Init(0.2), rng)
+    monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path))
+    counts = {}
+    for slp in ("1", "0"):
+        monkeypatch.setenv("LSTMRUN_SLP", slp)
+        monkeypatch.setenv("NUMBA_LSTMRUN_TEST_CHANGE", slp)   # a NUMBA_* change
+        codegen._loaded.clear()
+        net.copy().train(chunk, lr=0.5)
+        ip = net.ip.copy()
+        ip[lstm97.IP_ONEHOT] = 1
+        counts[slp] = _packed_ops(codegen.kernel(ip))
+    assert counts["1"] >= 2 * counts["0"] and counts["1"] >= 40, counts
+
+
 def _spec_chunk(rng, arch, onehot, n=40):
     from lstmrun.tasks.base import Chunk
 

@@ -113,13 +113,30 @@ def _with_slp(fn):
     miscompilations with older LLVMs, numba PR #8852). The switch is Numba's global config, read
     when a function is compiled, so it is set around the call that compiles (a cached kernel is
     loaded, not compiled). Only the specialised kernels get it; the generic kernels and the
-    NumPy reference they are tested against do not (``LSTMRUN_SLP=0`` turns it off)."""
+    NumPy reference they are tested against do not (``LSTMRUN_SLP=0`` turns it off).
+
+    The environment variable is set too: each compile starts by re-reading every ``NUMBA_*``
+    variable when one of them changed since the last compile (``numba.core.config.
+    reload_config``), which resets the config from the environment. Setting only the config
+    lost SLP for a kernel compiled after, say, a worker set ``NUMBA_NUM_THREADS`` (measured on
+    the Exp 1 net: 373 instead of 261 ns a step). The variable is restored after the call, so
+    the generic kernels compile without it."""
     def call(*args):
         old = numba.config.SLP_VECTORIZE
+        old_env = os.environ.get(_SLP_ENV)
+        os.environ[_SLP_ENV] = "1"
         numba.config.SLP_VECTORIZE = 1
         try:
             return fn(*args)
         finally:
+            if old_env is None:
+                del os.environ[_SLP_ENV]
+            else:
+                os.environ[_SLP_ENV] = old_env
             numba.config.SLP_VECTORIZE = old
 
+    call.dispatcher = fn     # (tests inspect its code)
     return call
+
+
+_SLP_ENV = "NUMBA_SLP_VECTORIZE"
