@@ -34,6 +34,8 @@ CASES = [  # name, config (relative to configs/), sequences, --set overrides
     ("rtrl_p4", "paper/exp2a_rtrl_p4_lr1.yaml", 500, []),
     ("rtrl_p100", "paper/exp2a_rtrl_p100.yaml", 50, ["train.exp=exact"]),
     ("bptt_p100", "paper/exp2a_bptt_p100.yaml", 50, ["train.exp=exact"]),
+    ("rtrl_p100_fast", "paper/exp2a_rtrl_p100.yaml", 50, []),
+    ("bptt_p100_fast", "paper/exp2a_bptt_p100.yaml", 50, []),
 ]
 
 WORKER = r"""

@@ -61,7 +61,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .judge import CRIT_ABS, CRIT_LEGAL, FLAG_JUDGE, FLAG_TRAIN, N_METRICS, finish_metrics, judge_step  # noqa: F401
+from .judge import (  # noqa: F401
+    CRIT_ABS, CRIT_LEGAL, FLAG_JUDGE, FLAG_TRAIN, N_METRICS, finish_metrics, judge_err_step,
+    judge_step,
+)
 from .fastexp import flogistic
 from .model import KernelModel
 
@@ -234,9 +237,10 @@ def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible):
+def _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible, r0):
     """e_k = f'_k (d_k - y_k) (separate outputs) and the error g_r injected into each recurrent
-    unit (module docstring); ``WoT`` is the transposed output weight matrix."""
+    unit (module docstring); ``WoT`` is the transposed output weight matrix. ``r0`` = 1: e and
+    g_0 are done (``judge_err_step``, in the judge's loop)."""
     zr = I + 1
     if visible:
         for r in range(N):
@@ -244,13 +248,124 @@ def _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible):
         for k in range(K):
             g[k] = targets[t, k] - yo[k]
     else:
-        for k in range(K):
-            ek[k] = dyo[k] * (targets[t, k] - yo[k])
-        for r in range(N):
+        if r0 == 0:
+            for k in range(K):
+                ek[k] = dyo[k] * (targets[t, k] - yo[k])
+        for r in range(r0, N):
             acc = 0.0
             for k in range(K):
                 acc += WoT[zr + r, k] * ek[k]
             g[r] = acc
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _judge_and_errors(fl, train, yo, clean_targets, legal, targets, t, K, crit, thr, stats,
+                      WoT, dyo, ek, g, I, N, visible):
+    """The step's judgement (``FLAG_JUDGE``) and error signals (``train``). With both and a
+    separate output layer, e and g_0 are summed in the judge's loop (``judge_err_step``: the
+    ordered sums overlap; the same bits). Returns False when the judged step fails."""
+    ok = True
+    r0 = 0
+    if fl & FLAG_JUDGE:
+        if train and not visible and N > 0:
+            ok, g[0] = judge_err_step(yo, clean_targets[t], legal[t], K, crit, thr, stats, True,
+                                      targets[t], dyo, ek, WoT[I + 1])
+            r0 = 1
+        else:
+            ok = judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats)
+    if train:
+        _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible, r0)
+    return ok
+
+
+@njit(cache=True, error_model="numpy")
+def _active_index(ha_row, ha_col, N, I, onehot):
+    """Indexes into the list of existing weights of Wh (row-major, sorted by column in a row):
+    ``ha_rs`` (N+1,) each row's range; ``amap`` (N, I) (one-hot inputs) where input column i sits
+    in row r's list (-1: no weight); ``a_rec`` (N,) where the row's columns past the inputs start;
+    ``runs`` (R, 4) the list cut into runs of consecutive columns of one row: (first entry, row,
+    first column, length), so that changes are added to Wh a contiguous run at a time."""
+    A = ha_row.shape[0]
+    ha_rs = np.zeros(N + 1, np.int64)
+    for a in range(A):
+        ha_rs[ha_row[a] + 1] += 1
+    for r in range(N):
+        ha_rs[r + 1] += ha_rs[r]
+    amap = np.full((N, I if onehot else 0), -1, np.int64)
+    a_rec = np.empty(N, np.int64)
+    for r in range(N):
+        a_rec[r] = ha_rs[r + 1]
+        for a in range(ha_rs[r + 1] - 1, ha_rs[r] - 1, -1):
+            if ha_col[a] >= I:
+                a_rec[r] = a
+            elif onehot:
+                amap[r, ha_col[a]] = a
+    buf = np.empty((A, 4), np.int64)
+    n = 0
+    for a in range(A):
+        if n > 0 and ha_row[a] == buf[n - 1, 1] and ha_col[a] == buf[n - 1, 2] + buf[n - 1, 3]:
+            buf[n - 1, 3] += 1
+        else:
+            buf[n, 0] = a
+            buf[n, 1] = ha_row[a]
+            buf[n, 2] = ha_col[a]
+            buf[n, 3] = 1
+            n += 1
+    return ha_rs, amap, a_rec, buf[:n].copy()
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _add_active(Wh, runs, scale, v):
+    """Wh[ha_row[a], ha_col[a]] += scale * v[a] for every existing weight a, a run at a time
+    (contiguous; ``scale`` = 1.0 multiplies exactly)."""
+    for i in range(runs.shape[0]):
+        a0 = runs[i, 0]
+        r = runs[i, 1]
+        c0 = runs[i, 2]
+        for j in range(runs[i, 3]):
+            Wh[r, c0 + j] += scale * v[a0 + j]
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _apply_out(WoT, dWoT, scale, cols, ncols, KO):
+    """WoT[m, :] += scale * dWoT[m, :] for the columns m in ``cols[:ncols]``, whose summed
+    changes are then zeroed (``scale`` = 1.0 multiplies exactly).
+
+    Sequence ends pass the columns the sequence touched: with one-hot inputs the inputs seen and
+    the other existing columns (``_Touched``). The rest hold +0 changes, and W + (+0) is W except
+    for W = -0: absent weights drawn as U * 0 can be -0, so the first sequence end of a call
+    passes every column (-0 + +0 = +0, as before); after it no weight is -0 (a sum is -0 only
+    if both terms are), so leaving the others out gives the same bits."""
+    for i in range(ncols):
+        m = cols[i]
+        for k in range(KO):
+            WoT[m, k] += scale * dWoT[m, k]
+            dWoT[m, k] = 0.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _touch(cols, ncols, seen, oi, m):
+    """Add column m to the sequence's list ``cols[:ncols]`` (``seen[m]`` = the last sequence that
+    listed it). Returns the new length."""
+    if seen[m] != oi:
+        seen[m] = oi
+        cols[ncols] = m
+        ncols += 1
+    return ncols
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _start_cols(cols, seen, oi, oc, NZ, first, onehot):
+    """The column list at a sequence start: every column for the call's first sequence and for
+    real-valued inputs, else the existing columns past the inputs (``oc``)."""
+    n = 0
+    if first or not onehot:
+        for m in range(NZ):
+            n = _touch(cols, n, seen, oi, m)
+    else:
+        for i in range(oc.shape[0]):
+            n = _touch(cols, n, seen, oi, oc[i])
+    return n
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -391,9 +506,15 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     otherwise). The separate output layer runs on a transposed copy of Wo (written back at the
     end of the call) so its loops over the K outputs are contiguous; one-hot inputs touch only
     their own column. The first two steps of a sequence use that p(t0-1) = 0 and that p^l(t0)
-    is zero outside row l's weights. Every sum is taken in the same order as the plain loops of
-    the module docstring's equations, without fused multiply-adds; only exact zeros are left out
-    or added, which leaves a sum unchanged, so the results are bit-identical to those loops.
+    is zero outside row l's weights. With one recurrent unit (Exps 2a/2b) the product, seeds and
+    scaling are one pass, and so are the weight change and its addition to Wh; the judge's
+    ordered sums and the error's sum over the outputs share one loop (``judge_err_step``); Wh
+    is changed a run of contiguous columns at a time; with per-sequence changes only the output
+    columns the sequence touched are updated at its end (``_apply_out``). Every sum is taken in
+    the same order as the plain loops of the module docstring's equations, without fused
+    multiply-adds; only exact zeros are left out or added, which leaves a sum unchanged, so the
+    results are bit-identical to those loops (``scripts/kernel_identity.py`` checks it against
+    an earlier checkout).
     """
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
@@ -408,17 +529,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     nerr = K if visible else N  # units that receive error
 
     WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
-    # one-hot inputs: where input column i sits in row r's weight list (-1: no weight), and
-    # where the row's columns past the inputs start (the list is sorted by column)
-    amap = np.full((N, I if onehot else 0), -1, np.int64)
-    a_rec = np.empty(N, np.int64)
-    for r in range(N):
-        a_rec[r] = ha_rs[r + 1]
-        for a in range(ha_rs[r + 1] - 1, ha_rs[r] - 1, -1):
-            if ha_col[a] >= I:
-                a_rec[r] = a
-            elif onehot:
-                amap[r, ha_col[a]] = a
+    _, amap, a_rec, runs = _active_index(ha_row, ha_col, N, I, onehot)
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
@@ -434,9 +545,13 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     g = g2[0]
     P = np.zeros((N, A))      # p^r_a = dy_r / dWh[a]
     P2 = np.zeros((N, A))
+    S = np.zeros(A)           # one unit: the seeds of a step (zero off the seeded entries)
     gacc = np.zeros((1, A))   # sum_r g_r p^r_a
     dWh = np.zeros(A)         # summed changes (per-sequence mode)
     dWoT = np.zeros((NZ, KO))
+    cols = np.empty(NZ, np.int64)     # the columns of dWoT a sequence touched (_apply_out)
+    seen = np.full(NZ, -1, np.int64)
+    ncols = 0
     stats = np.zeros(3)
 
     n_done = 0
@@ -448,7 +563,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
             z[zr + r] = reset_act
         if learn and not update_per_step:
             dWh[:] = 0.0
-            dWoT[:, :] = 0.0
+            ncols = _start_cols(cols, seen, oi, oc, NZ, oi == 0, onehot)
         stats[:] = 0.0
         ntgt = 0
         ok = True
@@ -482,9 +597,24 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
                             lo = max(ha_rs[l], 0)   # (known >= 0: the loop vectorises)
                             for i in range(ha_rs[l + 1] - lo):
                                 P2[r, lo + i] = 0.0 + w * P[l, lo + i]
+                elif N == 1:
+                    # one unit (the Exp 2a/2b nets): the three passes below in one, with the
+                    # seeds as a vector S (zero off the seeded entries: 0.0 + w p is never -0,
+                    # so adding +0 leaves it as it is; the same bits)
+                    ax = amap[0, xi] if onehot else -1
+                    if ax >= 0:
+                        S[ax] = 1.0
+                    for a in range(a_rec[0] if onehot else 0, ha_rs[1]):
+                        S[a] = z[ha_col[a]]
+                    w = Wh[0, zr]
+                    d = dy[0]
+                    for a in range(A):
+                        P2[0, a] = ((0.0 + w * P[0, a]) + S[a]) * d
+                    if ax >= 0:
+                        S[ax] = 0.0
                 else:
                     _rows_times(Wh, zr, N, P, P2, N, A)
-                for r in range(N):
+                for r in range(N if (t < t0 + 2 or N > 1) else 0):
                     if onehot:
                         # of the input columns only x(t)'s is 1, the others add exact zeros:
                         # left out (the same sums)
@@ -501,34 +631,48 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
                         P2[r, a] *= d
                 P, P2 = P2, P
             fl = step_flags[t]
+            train = learn and (fl & FLAG_TRAIN) != 0
             if fl & FLAG_JUDGE:
                 ntgt += 1
-                if not judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats):
-                    ok = False
-            if learn and (fl & FLAG_TRAIN):
-                _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible)
-                _rows_times(g2, 0, nerr, P, gacc, 1, A)
-                if update_per_step:
-                    for a in range(A):
-                        Wh[ha_row[a], ha_col[a]] += lr * gacc[0, a]
+            if not _judge_and_errors(fl, train, yo, clean_targets, legal, targets, t, K, crit,
+                                     thr, stats, WoT, dyo, ek, g, I, N, visible):
+                ok = False
+            if train:
+                if nerr == 1:
+                    # one unit receives error: gacc = 0.0 + g_0 p (what _rows_times does), in
+                    # the pass that adds it
+                    g0 = g[0]
+                    if update_per_step:
+                        for i in range(runs.shape[0]):
+                            a0 = runs[i, 0]
+                            r = runs[i, 1]
+                            c0 = runs[i, 2]
+                            for j in range(runs[i, 3]):
+                                Wh[r, c0 + j] += lr * (0.0 + g0 * P[0, a0 + j])
+                    else:
+                        for a in range(A):
+                            dWh[a] += lr * (0.0 + g0 * P[0, a])
                 else:
-                    for a in range(A):
-                        dWh[a] += lr * gacc[0, a]
+                    _rows_times(g2, 0, nerr, P, gacc, 1, A)
+                    if update_per_step:
+                        _add_active(Wh, runs, lr, gacc[0])
+                    else:
+                        for a in range(A):
+                            dWh[a] += lr * gacc[0, a]
                 if KO > 0:
                     for k in range(KO):
                         gl[k] = lr * ek[k]
                     _out_change(WoT if update_per_step else dWoT, MoT, oc, u, gl, KO, onehot,
                                 xi)
+                    if onehot and not update_per_step:
+                        ncols = _touch(cols, ncols, seen, oi, xi)
             for r in range(N):
                 z[zr + r] = ycur[r]
         if onehot:
             z[xi] = 0.0
         if learn and not update_per_step:
-            for a in range(A):
-                Wh[ha_row[a], ha_col[a]] += dWh[a]
-            for m in range(NZ):
-                for k in range(KO):
-                    WoT[m, k] += dWoT[m, k]
+            _add_active(Wh, runs, 1.0, dWh)
+            _apply_out(WoT, dWoT, 1.0, cols, ncols, KO)
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:
@@ -549,7 +693,10 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
     stores y(t), f'(t), the injected errors g(t) and e(t) of the whole sequence; the backward
     pass runs from its last step to its first; the summed change is applied at its end. The
     output layer runs on a transposed copy of Wo as in :func:`run_rtrl` (contiguous over the
-    outputs, one-hot inputs touching one column); sums in the order of the plain loops."""
+    outputs, one-hot inputs touching one column; the judge's loop sums the error, only touched
+    output columns are updated at the sequence end); with one-hot inputs and a finite delta the
+    hidden weights' change adds only the current input's term (the others are exact zeros);
+    sums in the order of the plain loops."""
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
     N = ip[IP_N]
@@ -567,6 +714,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
         L = offsets[q + 1] - offsets[q]
         Lmax = max(Lmax, L)
     WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
+    ha_rs, amap, a_rec, runs = _active_index(ha_row, ha_col, N, I, onehot)
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
@@ -586,6 +734,8 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
     dcur = np.zeros(N)
     dWh = np.zeros(A)
     dWoT = np.zeros((NZ, KO))
+    cols = np.empty(NZ, np.int64)     # the columns of dWoT a sequence touched (_apply_out)
+    seen = np.full(NZ, -1, np.int64)
     stats = np.zeros(3)
 
     n_done = 0
@@ -616,13 +766,14 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
                     u[zr + r] = ycur[r]
                 _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast)
             fl = step_flags[t]
+            train = learn and (fl & FLAG_TRAIN) != 0
             if fl & FLAG_JUDGE:
                 ntgt += 1
-                if not judge_step(yo, clean_targets[t], legal[t], K, crit, thr, stats):
-                    ok = False
+            if not _judge_and_errors(fl, train, yo, clean_targets, legal, targets, t, K, crit,
+                                     thr, stats, WoT, dyo, ek, g, I, N, visible):
+                ok = False
             if learn:
-                if fl & FLAG_TRAIN:
-                    _error_signals(WoT, targets, t, yo, dyo, ek, g, I, N, K, visible)
+                if train:
                     for r in range(N):
                         G[s, r] = g[r]
                     for k in range(KO):
@@ -642,7 +793,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
 
         if learn:
             dWh[:] = 0.0
-            dWoT[:, :] = 0.0
+            ncols = _start_cols(cols, seen, oi, oc, NZ, oi == 0, onehot)
             dnext[:] = 0.0
             for t in range(t1 - 1, t0 - 1, -1):
                 s = t - t0
@@ -656,21 +807,36 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
                 xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
                 for r in range(N):
                     z[zr + r] = Y[s, r]
-                for a in range(A):
-                    dWh[a] += dcur[ha_row[a]] * z[ha_col[a]]
+                finite = True
+                for r in range(N):
+                    if not dcur[r] - dcur[r] == 0.0:
+                        finite = False
+                if onehot and finite:
+                    # of the input columns only x(t)'s is nonzero (1): the others would add
+                    # dcur * 0 = +-0 to a sum that started at +0 and so is never -0 (the same
+                    # bits); a non-finite dcur takes the full loop (its NaNs spread alike)
+                    for r in range(N):
+                        d = dcur[r]
+                        ax = amap[r, xi]
+                        if ax >= 0:
+                            dWh[ax] += d * 1.0
+                        for a in range(a_rec[r], ha_rs[r + 1]):
+                            dWh[a] += d * z[ha_col[a]]
+                else:
+                    for a in range(A):
+                        dWh[a] += dcur[ha_row[a]] * z[ha_col[a]]
                 if KO > 0:
                     for r in range(N):
                         z[zr + r] = Y[s + 1, r]
                     _out_change(dWoT, MoT, oc, z, EK[s], KO, onehot, xi)
+                    if onehot:
+                        ncols = _touch(cols, ncols, seen, oi, xi)
                 for r in range(N):
                     dnext[r] = dcur[r]
             if onehot:
                 z[xi] = 0.0
-            for a in range(A):
-                Wh[ha_row[a], ha_col[a]] += lr * dWh[a]
-            for m in range(NZ):
-                for k in range(KO):
-                    WoT[m, k] += lr * dWoT[m, k]
+            _add_active(Wh, runs, lr, dWh)
+            _apply_out(WoT, dWoT, lr, cols, ncols, KO)
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:

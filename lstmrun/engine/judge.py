@@ -25,18 +25,34 @@ N_METRICS = 5
 
 @njit(cache=True, inline="always")
 def judge_step(yo, clean_row, lg, K, crit, thr, stats):
-    """Statistics and criterion of one judged step .
+    """Statistics and criterion of one judged step.
 
     stats f64 (3,): [sse, sumabs, maxabs], updated in place. Returns False when the step fails
     the criterion: "abs": some |clean target - output| >= thr; "legal": some legal output (bit k
     of ``lg``) is not strictly above every illegal one."""
+    ok, _ = judge_err_step(yo, clean_row, lg, K, crit, thr, stats, False, yo, yo, yo, yo)
+    return ok
+
+
+@njit(cache=True, inline="always")
+def judge_err_step(yo, clean_row, lg, K, crit, thr, stats, err, tgt_row, dyo, ek, wrow):
+    """:func:`judge_step`, and with ``err`` (a constant at each call site) in the same loop the
+    output errors of a separate output layer, ek[k] = dyo[k] (tgt_row[k] - yo[k]), and their sum
+    weighted by ``wrow``, sum_k wrow[k] ek[k] in k order, which is returned with the verdict.
+
+    One loop carries the four ordered sums (sse, sum |err|, max |err|, the weighted error), each a
+    chain of additions whose latency bounds a long loop; side by side they overlap. Every sum
+    takes the same additions in the same order as a loop of its own: the results are the same
+    bits."""
     ok = True
     # the sums run in registers (the same additions in the same order as into stats[])
     sse = stats[0]
     sab = stats[1]
     mab = stats[2]
+    ge = 0.0
     for k in range(K):
-        d = clean_row[k] - yo[k]
+        y = yo[k]
+        d = clean_row[k] - y
         ad = abs(d)
         sse += d * d
         sab += ad
@@ -44,6 +60,10 @@ def judge_step(yo, clean_row, lg, K, crit, thr, stats):
             mab = ad
         if crit == CRIT_ABS and not ad < thr:
             ok = False
+        if err:
+            e = dyo[k] * (tgt_row[k] - y)
+            ek[k] = e
+            ge += wrow[k] * e
     stats[0] = sse
     stats[1] = sab
     stats[2] = mab
@@ -58,7 +78,7 @@ def judge_step(yo, clean_row, lg, K, crit, thr, stats):
                 hi = yo[k]
         if not lo > hi:
             ok = False
-    return ok
+    return ok, ge
 
 
 @njit(cache=True)
