@@ -225,7 +225,8 @@ def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast):
         for k in range(KO):
             net[k] += WoT[m, k] * um
     if fast:   # the vectorisable exp (fastexp.py; IP_FASTEXP): one vector loop over the outputs
-        for k in range(KO):
+        # (and the padding of net/yo/dyo to whole vectors)
+        for k in range(net.shape[0] if net.shape[0] >= KO else KO):
             y = flogistic(net[k])
             yo[k] = y
             dyo[k] = y * (1.0 - y)
@@ -319,9 +320,9 @@ def _add_active(Wh, runs, scale, v):
     """Wh[ha_row[a], ha_col[a]] += scale * v[a] for every existing weight a, a run at a time
     (contiguous; ``scale`` = 1.0 multiplies exactly)."""
     for i in range(runs.shape[0]):
-        a0 = runs[i, 0]
-        r = runs[i, 1]
-        c0 = runs[i, 2]
+        a0 = max(runs[i, 0], 0)   # (known >= 0: no wraparound, the loop vectorises)
+        r = max(runs[i, 1], 0)
+        c0 = max(runs[i, 2], 0)
         for j in range(runs[i, 3]):
             Wh[r, c0 + j] += scale * v[a0 + j]
 
@@ -536,9 +537,12 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     u[I] = 1.0
     ycur = np.empty(N)
     dy = np.empty(N)
-    yo = np.empty(K)
-    dyo = np.empty(K)
-    net = np.empty(K)
+    # the output vectors padded to whole 8-lane vectors (the fast exp's loop then has no
+    # scalar remainder; the padding lanes compute f(0) and nothing reads them)
+    KP = (K + 7) // 8 * 8
+    yo = np.zeros(KP)
+    dyo = np.zeros(KP)
+    net = np.zeros(KP)
     ek = np.zeros(K)
     gl = np.zeros(K)
     g2 = np.zeros((1, N))     # the injected errors g as one row (for _rows_times)
@@ -644,9 +648,9 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
                     g0 = g[0]
                     if update_per_step:
                         for i in range(runs.shape[0]):
-                            a0 = runs[i, 0]
-                            r = runs[i, 1]
-                            c0 = runs[i, 2]
+                            a0 = max(runs[i, 0], 0)   # (>= 0: see _add_active)
+                            r = max(runs[i, 1], 0)
+                            c0 = max(runs[i, 2], 0)
                             for j in range(runs[i, 3]):
                                 Wh[r, c0 + j] += lr * (0.0 + g0 * P[0, a0 + j])
                     else:
@@ -721,9 +725,12 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
     u[I] = 1.0
     ycur = np.empty(N)
     dy = np.empty(N)
-    yo = np.empty(K)
-    dyo = np.empty(K)
-    net = np.empty(K)
+    # the output vectors padded to whole 8-lane vectors (the fast exp's loop then has no
+    # scalar remainder; the padding lanes compute f(0) and nothing reads them)
+    KP = (K + 7) // 8 * 8
+    yo = np.zeros(KP)
+    dyo = np.zeros(KP)
+    net = np.zeros(KP)
     ek = np.zeros(K)
     g = np.zeros(N)
     Y = np.zeros((Lmax + 1, N))   # Y[s] = y(t0 + s - 1): the recurrent part of z at step s
