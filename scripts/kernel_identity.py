@@ -1,6 +1,6 @@
 """Are two checkouts' kernels the same, bit for bit? Train the same nets on the same data with each.
 
-    python scripts/kernel_identity.py OLD_CHECKOUT [NEW_CHECKOUT (default: this one)]
+    python scripts/kernel_identity.py OLD_CHECKOUT [NEW_CHECKOUT (default: this one)] [--cases A,B]
 
 For each case (a paper config or a later one, a fixed seed, a few hundred sequences) both
 checkouts build the net and the data from OLD_CHECKOUT's config file and train it; the final
@@ -34,6 +34,20 @@ CASES = [  # name, config (relative to configs/), sequences, --set overrides
     ("rtrl_p4", "paper/exp2a_rtrl_p4_lr1.yaml", 500, []),
     ("rtrl_p100", "paper/exp2a_rtrl_p100.yaml", 50, ["train.exp=exact"]),
     ("bptt_p100", "paper/exp2a_bptt_p100.yaml", 50, ["train.exp=exact"]),
+    ("erg_fast", "paper/exp1_erg_3x2_lr05.yaml", 3000, ["train.exp=fast"]),
+    ("erg_step_fast", "paper/exp1_erg_3x2_lr05.yaml", 3000, ["train.update=step",
+                                                             "train.exp=fast"]),
+    ("adding_fast", "paper/exp4_adding_t100.yaml", 500, ["train.exp=fast"]),
+    ("2c_fast", "paper/exp2c_q100_p100.yaml", 300, ["train.exp=fast"]),
+    ("cerg_forget_fast", "gers2000/cerg_forget.yaml", 300, ["train.exp=fast"]),
+    ("gss02_peep_fast", "gers2002/msd_f10_peep.yaml", 20, ["train.exp=fast"]),
+    ("anbn_peep_fast", "gers2001/anbn_forget_peephole.yaml", 300, ["train.exp=fast"]),
+    ("cerg_forget_seq_fast", "gers2000/cerg_forget.yaml", 300, ["train.update=sequence",
+                                                                "train.exp=fast"]),
+    ("anbn_peep_seq_fast", "gers2001/anbn_forget_peephole.yaml", 300,
+     ["train.update=sequence", "train.exp=fast"]),
+    ("gss02_peep_seq_fast", "gers2002/msd_f10_peep.yaml", 20, ["train.update=sequence",
+                                                               "train.exp=fast"]),
     ("rtrl_p100_fast", "paper/exp2a_rtrl_p100.yaml", 50, []),
     ("bptt_p100_fast", "paper/exp2a_bptt_p100.yaml", 50, []),
 ]
@@ -77,9 +91,17 @@ np.savez(out, **res)
 
 
 def main(argv=None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         sys.exit(__doc__)
+    cases = CASES
+    if "--cases" in argv:
+        i = argv.index("--cases")
+        wanted = argv[i + 1].split(",")
+        del argv[i:i + 2]
+        cases = [c for c in CASES if c[0] in wanted]
+        if len(cases) != len(wanted):
+            sys.exit(f"unknown case in {wanted}; cases: {[c[0] for c in CASES]}")
     old = str(Path(argv[0]).resolve())
     new = str(Path(argv[1]).resolve()) if len(argv) > 1 else str(Path(__file__).parents[1])
     import numpy as np
@@ -89,15 +111,15 @@ def main(argv=None) -> None:
     for i, root in enumerate((old, new)):
         out = tmp / f"{i}.npz"
         env = {**os.environ, "LSTMRUN_KERNEL_CACHE": str(tmp / f"kernels{i}")}
-        code = f"CASES = {CASES!r}\n" + WORKER
+        code = f"CASES = {cases!r}\n" + WORKER
         subprocess.run([sys.executable, "-c", code, root, old, str(out)], check=True, env=env,
                        cwd=tmp)
         outs.append(np.load(out))
     a, b = outs
     bad = [k for k in a.files if not np.array_equal(a[k], b[k])]
-    for name, *_ in CASES:
+    for name, *_ in cases:
         keys = [k for k in a.files if k.startswith(name + "/")]
-        print(f"{name:12s} {'identical' if not any(k in bad for k in keys) else 'DIFFERENT'}")
+        print(f"{name:20s} {'identical' if not any(k in bad for k in keys) else 'DIFFERENT'}")
     sys.exit(1 if bad else 0)
 
 
