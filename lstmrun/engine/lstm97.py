@@ -331,10 +331,11 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     # e_k, e_out_j, y_out_j, y_phi_j (forget gates, or the constant decay), the output gates' nets
     # before their peephole term (it reads s(t), known only after the CEC update), hbias
     # with the fast exp the logistic loops run over whole 8-lane vectors: the hidden units', the
-    # cells' h and the outputs' vectors get padding lanes (computed, never read)
-    HP = (H + 7) // 8 * 8 if fast else H
-    CP = (C + 7) // 8 * 8 if fast else C
-    KP = (K + 7) // 8 * 8 if fast else K
+    # cells' h and the outputs' vectors get padding lanes (computed, never read). Vectors of 4 or
+    # fewer are left as they are (2c's 2 cells: padded to 8 they cost 91 instead of 76 ns a step)
+    HP = (H + 7) // 8 * 8 if fast and H > 4 else H
+    CP = (C + 7) // 8 * 8 if fast and C > 4 else C
+    KP = (K + 7) // 8 * 8 if fast and K > 4 else K
     nPf = C if fgm == FG_GATE else 0
     nPp = C if peep else 0
     nPfp = C if (peep and fgm == FG_GATE) else 0
