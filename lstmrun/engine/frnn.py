@@ -225,8 +225,8 @@ def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast):
         for k in range(KO):
             net[k] += WoT[m, k] * um
     if fast:   # the vectorisable exp (fastexp.py; IP_FASTEXP): one vector loop over the outputs
-        # (and the padding of net/yo/dyo to whole vectors)
-        for k in range(net.shape[0] if net.shape[0] >= KO else KO):
+        # (over net's length: the kernels pad net/yo/dyo to whole vectors)
+        for k in range(net.shape[0]):
             y = flogistic(net[k])
             yo[k] = y
             dyo[k] = y * (1.0 - y)
@@ -333,7 +333,7 @@ def _apply_out(WoT, dWoT, scale, cols, ncols, KO):
     changes are then zeroed (``scale`` = 1.0 multiplies exactly).
 
     Sequence ends pass the columns the sequence touched: with one-hot inputs the inputs seen and
-    the other existing columns (``_Touched``). The rest hold +0 changes, and W + (+0) is W except
+    the other existing columns (``_start_cols``, ``_touch``). The rest hold +0 changes, and W + (+0) is W except
     for W = -0: absent weights drawn as U * 0 can be -0, so the first sequence end of a call
     passes every column (-0 + +0 = +0, as before); after it no weight is -0 (a sum is -0 only
     if both terms are), so leaving the others out gives the same bits."""

@@ -527,9 +527,9 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
             if fast:
                 # (the fast exp: the partials' vector code here fills the latency of h(s)'s
                 # exps below; measured on the Exp 1 net, with the deferred weight change
-                # and the padded vectors, 253 -> 226 ns a step. With the C library's exp,
-                # whose calls spill the vector registers, it measured slower: there they
-                # come after the output units, as before)
+                # and the padded vectors, 253 -> 226 ns a step. With the C library's exp
+                # (25 calls a step) it measured slower: there they come after the output
+                # units, as before)
                 _partials(w, learn, fgm, peep, onehot, xi, B, S, C, NZ, m0, ze, poffs)
             if peep and og:
                 # output gates with their peepholes from the updated states s(t)
