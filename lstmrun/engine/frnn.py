@@ -280,20 +280,17 @@ def _judge_and_errors(fl, train, yo, clean_targets, legal, targets, t, K, crit, 
 
 
 @njit(cache=True, error_model="numpy")
-def _active_index(ha_row, ha_col, N, I, onehot):
-    """Indexes into the list of existing weights of Wh (row-major, sorted by column in a row):
-    ``ha_rs`` (N+1,) each row's range; ``amap`` (N, I) (one-hot inputs) where input column i sits
-    in row r's list (-1: no weight); ``a_rec`` (N,) where the row's columns past the inputs start;
-    ``runs`` (R, 4) the list cut into runs of consecutive columns of one row: (first entry, row,
-    first column, length), so that changes are added to Wh a contiguous run at a time."""
-    A = ha_row.shape[0]
-    ha_rs = np.zeros(N + 1, np.int64)
-    for a in range(A):
-        ha_rs[ha_row[a] + 1] += 1
-    for r in range(N):
-        ha_rs[r + 1] += ha_rs[r]
+def _active_index(ha_col, ha_rs, N, I, onehot):
+    """Indexes into the list of existing weights of Wh (row-major, sorted by column in a row;
+    ``ha_rs`` (N+1,) each row's range, see :func:`active_list`): ``amap`` (N, I) (one-hot
+    inputs) where input column i sits in row r's list (-1: no weight); ``a_rec`` (N,) where the
+    row's columns past the inputs start; ``runs`` (R, 4) the list cut into runs of consecutive
+    columns of one row: (first entry, row, first column, length), so that changes are added to
+    Wh a contiguous run at a time."""
     amap = np.full((N, I if onehot else 0), -1, np.int64)
     a_rec = np.empty(N, np.int64)
+    buf = np.empty((ha_col.shape[0], 4), np.int64)
+    n = 0
     for r in range(N):
         a_rec[r] = ha_rs[r + 1]
         for a in range(ha_rs[r + 1] - 1, ha_rs[r] - 1, -1):
@@ -301,18 +298,16 @@ def _active_index(ha_row, ha_col, N, I, onehot):
                 a_rec[r] = a
             elif onehot:
                 amap[r, ha_col[a]] = a
-    buf = np.empty((A, 4), np.int64)
-    n = 0
-    for a in range(A):
-        if n > 0 and ha_row[a] == buf[n - 1, 1] and ha_col[a] == buf[n - 1, 2] + buf[n - 1, 3]:
-            buf[n - 1, 3] += 1
-        else:
-            buf[n, 0] = a
-            buf[n, 1] = ha_row[a]
-            buf[n, 2] = ha_col[a]
-            buf[n, 3] = 1
-            n += 1
-    return ha_rs, amap, a_rec, buf[:n].copy()
+        for a in range(ha_rs[r], ha_rs[r + 1]):
+            if a > ha_rs[r] and ha_col[a] == buf[n - 1, 2] + buf[n - 1, 3]:
+                buf[n - 1, 3] += 1
+            else:
+                buf[n, 0] = a
+                buf[n, 1] = r
+                buf[n, 2] = ha_col[a]
+                buf[n, 3] = 1
+                n += 1
+    return amap, a_rec, buf[:n].copy()
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -333,10 +328,10 @@ def _apply_out(WoT, dWoT, scale, cols, ncols, KO):
     changes are then zeroed (``scale`` = 1.0 multiplies exactly).
 
     Sequence ends pass the columns the sequence touched: with one-hot inputs the inputs seen and
-    the other existing columns (``_start_cols``, ``_touch``). The rest hold +0 changes, and W + (+0) is W except
-    for W = -0: absent weights drawn as U * 0 can be -0, so the first sequence end of a call
-    passes every column (-0 + +0 = +0, as before); after it no weight is -0 (a sum is -0 only
-    if both terms are), so leaving the others out gives the same bits."""
+    the other existing columns (``_start_cols``, ``_touch``). The rest hold +0 changes, and
+    W + (+0) is W except for W = -0: absent weights drawn as U * 0 can be -0, so the first
+    sequence end of a call passes every column (-0 + +0 = +0, as before); after it no weight is
+    -0 (a sum is -0 only if both terms are), so leaving the others out gives the same bits."""
     for i in range(ncols):
         m = cols[i]
         for k in range(KO):
@@ -530,7 +525,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
     nerr = K if visible else N  # units that receive error
 
     WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
-    _, amap, a_rec, runs = _active_index(ha_row, ha_col, N, I, onehot)
+    amap, a_rec, runs = _active_index(ha_col, ha_rs, N, I, onehot)
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
@@ -690,7 +685,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
 # BPTT
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy")
-def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
+def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real, offsets,
              targets, step_flags, legal, clean_targets, order, lr, learn, crit, thr,
              early_exit, metrics):
     """Like :func:`run_rtrl`, learning with full back-propagation through time: the forward pass
@@ -718,7 +713,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ip, reset_act, x_idx, x_real, offsets,
         L = offsets[q + 1] - offsets[q]
         Lmax = max(Lmax, L)
     WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
-    ha_rs, amap, a_rec, runs = _active_index(ha_row, ha_col, N, I, onehot)
+    amap, a_rec, runs = _active_index(ha_col, ha_rs, N, I, onehot)
     z = np.zeros(NZ)
     z[I] = 1.0
     u = np.zeros(NZ)
@@ -907,7 +902,7 @@ class FRNN(KernelModel):
                             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
                             chunk.legal, clean, order, lr, learn, update_per_step, crit, thr,
                             early_exit, metrics)
-        return run_bptt(self.Wh, self.Wo, self.Mo, hr, hc, ip, self.reset_act,
+        return run_bptt(self.Wh, self.Wo, self.Mo, hr, hc, hrs, ip, self.reset_act,
                         chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
                         chunk.legal, clean, order, lr, learn, crit, thr, early_exit, metrics)
 
