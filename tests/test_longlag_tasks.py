@@ -26,7 +26,7 @@ from lstmrun.tasks.longlag import (
 )
 
 Z = 4.5
-TASKS_DIR = Path(__file__).resolve().parents[1] / "tasks"
+TASKS_DIR = Path(__file__).resolve().parents[1] / "lstmrun" / "tasks" / "data"
 
 
 def make(name: str, **over):

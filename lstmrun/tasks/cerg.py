@@ -1,6 +1,6 @@
 """The continual embedded Reber grammar (CERG; GSC00 §4, PROTOCOLS §12.2).
 
-Embedded Reber strings (HS97 §5.1, ``tasks/embedded_reber.yaml``) are concatenated into one stream
+Embedded Reber strings (HS97 §5.1, ``data/embedded_reber.yaml``) are concatenated into one stream
 with no reset and no mark between them: after a string's final E comes the next string's B. The
 task is next-symbol prediction at every step. A step is correct when every output is within
 ``threshold`` (GSC00: 0.49) of its target. With ``targets: legal`` (the default) the target is 1

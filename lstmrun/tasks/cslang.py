@@ -153,7 +153,7 @@ _SPEC = {
 
 
 def _params(name: str) -> dict:
-    """``_SPEC`` with the defaults of ``tasks/<name>.yaml``'s ``params`` (same format as the long
+    """``_SPEC`` with the defaults of ``data/<name>.yaml``'s ``params`` (same format as the long
     time lag tasks' files; true/false allowed for the boolean)."""
     path = TASKS_DIR / f"{name}.yaml"
     if not path.is_file():

@@ -1,6 +1,6 @@
 """Finite-state grammars read from YAML: the (embedded) Reber grammar of HS97 §5.1 (Exp 1).
 
-The graphs are data (``tasks/reber.yaml``, Fig. 3; ``tasks/embedded_reber.yaml``, Fig. 4). A
+The graphs are data (``data/reber.yaml``, Fig. 3; ``data/embedded_reber.yaml``, Fig. 4). A
 string is a walk from ``start`` to ``final`` that appends each edge's symbol; at every branch the
 options are equally likely unless the file gives ``p:`` (HS97 §5.1: "each option has probability
 0.5"). The task is next-symbol prediction with an error at every step, and a trial succeeds when
@@ -20,7 +20,7 @@ import yaml
 
 from lstmrun.tasks.base import Chunk, empty_real
 
-TASKS_DIR: Path = Path(__file__).resolve().parents[2] / "tasks"
+TASKS_DIR: Path = Path(__file__).resolve().parent / "data"
 
 _P_TOL = 1e-9
 

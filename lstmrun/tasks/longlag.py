@@ -5,7 +5,7 @@ One class per task kind, with the interface of :class:`lstmrun.tasks.registry.Gr
 ``threshold``, ``sample(rng, n) -> Chunk`` and ``chunk_from_records(records) -> Chunk``.
 :data:`TASKS` maps task names to classes.
 
-Defaults come from the code below and, where present, from ``tasks/<name>.yaml`` (the paper's
+Defaults come from the code below and, where present, from ``data/<name>.yaml`` (the paper's
 parameters with their sources); the YAML may only restate or change defaults of known keys.
 
 Every generator is vectorised over the whole chunk (no Python loop per step or per sequence).
@@ -32,14 +32,14 @@ import yaml
 
 from lstmrun.tasks.base import Chunk, empty_idx, empty_real
 
-TASKS_DIR: Path = Path(__file__).resolve().parents[2] / "tasks"
+TASKS_DIR: Path = Path(__file__).resolve().parent / "data"
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
 def _yaml_defaults(name: str, spec: dict) -> dict:
-    """``spec`` with its defaults replaced by ``tasks/<name>.yaml``'s ``params`` (if the file
+    """``spec`` with its defaults replaced by ``data/<name>.yaml``'s ``params`` (if the file
     exists). Unknown keys and wrongly typed values raise ``ValueError`` naming the file."""
     path = TASKS_DIR / f"{name}.yaml"
     if not path.is_file():

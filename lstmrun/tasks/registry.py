@@ -10,6 +10,7 @@ the defaults and checks every key; :func:`build_task` returns a task object with
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -93,7 +94,7 @@ def validate_task(raw: dict) -> dict:
     if "name" not in raw:
         raise ValueError(f"task.name is required (one of {', '.join(ALIASES)})")
     name = raw["name"]
-    if name not in ALIASES:
+    if not isinstance(name, str) or name not in ALIASES:
         raise ValueError(f"task.name: unknown task {name!r} (known: {', '.join(ALIASES)})")
     kind, fixed = ALIASES[name]
     cls = KINDS[kind]
@@ -109,6 +110,10 @@ def validate_task(raw: dict) -> dict:
         typ = cls.params[k][0]
         if typ is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
+        if typ is int and isinstance(v, float) and v.is_integer():  # 1e3, as typed
+            v = int(v)
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ValueError(f"task.{k}: must be finite (got {v!r})")
         if not isinstance(v, typ) or (isinstance(v, bool) and typ is not bool):
             raise ValueError(f"task.{k}: expected {typ.__name__}, got {v!r}")
         if typ is int and v < 1:
