@@ -9,6 +9,8 @@ message names the key (and the file); the CLI turns it into one line and exit co
 from __future__ import annotations
 
 import copy
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,8 +185,12 @@ def defaults() -> dict:
 def _check_field(where: str, f: F, v: Any) -> Any:
     if isinstance(v, bool) and bool not in f.types:
         raise ConfigError(f"{where}: expected {_tname(f.types)}, got a boolean")
+    if isinstance(v, float) and not math.isfinite(v):
+        raise ConfigError(f"{where}: must be finite (got {v!r})")
     if float in f.types and isinstance(v, int) and not isinstance(v, bool):
         v = float(v)
+    if int in f.types and float not in f.types and isinstance(v, float) and v.is_integer():
+        v = int(v)                      # budget: 5e3, as researchers type it
     if not isinstance(v, f.types):
         raise ConfigError(f"{where}: expected {_tname(f.types)}, got {type(v).__name__} {v!r}")
     if f.check is not None and v is not None:
@@ -306,12 +312,50 @@ def _final_targets_only(task_cfg: dict) -> bool:
     return only_final_targets(chunk.offsets, chunk.has_target)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML as configs are typed: ``1e-3`` and ``5e3`` are numbers (YAML 1.2; PyYAML's 1.1 rules
+    read them as strings), and a key given twice in one mapping is an error, not "last one wins"."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                dup = key in seen
+            except TypeError:   # an unhashable key: the base class reports it
+                break
+            if dup:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}",
+                    key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def yaml_load(text: str) -> Any:
+    """Parse config text (see :class:`_Loader`)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def parse_value(text: str) -> Any:
-    """A ``--set`` value is read as YAML: ``0.2`` -> float, ``true`` -> bool, ``[1, 2]`` -> list."""
-    return yaml.safe_load(text) if text.strip() else ""
+    """A ``--set`` value is read as YAML: ``0.2`` -> float, ``1e-3`` -> float, ``true`` -> bool,
+    ``[1, 2]`` -> list."""
+    try:
+        return yaml_load(text) if text.strip() else ""
+    except yaml.YAMLError as e:
+        raise ConfigError(f"--set value {text!r}: not valid YAML ({str(e).splitlines()[0]})") \
+            from None
 
 
 def apply_overrides(raw: dict, sets: list[str]) -> dict:
+    if not isinstance(raw, dict):
+        raise ConfigError("a config must be a mapping of sections (this file is a "
+                          f"{type(raw).__name__}), so --set/--trials/--seed cannot apply")
     raw = copy.deepcopy(raw)
     for s in sets:
         if "=" not in s:
@@ -331,13 +375,40 @@ def load(path: str | Path, sets: list[str] | None = None) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    raw = read_yaml(path)
+    if raw is None:
+        raw = {}
     if sets:
-        raw = apply_overrides(raw, sets)
+        try:
+            raw = apply_overrides(raw, sets)
+        except ConfigError as e:
+            raise ConfigError(f"{path}: {e}") from None
     return validate(raw, str(path))
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML data of a config file; ConfigError (one line) if it cannot be read or parsed."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+                          f"{e.start}); a config is a YAML text file") from None
+    try:
+        return yaml_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({_yaml_msg(e)})") from None
+
+
+def _yaml_msg(e: yaml.YAMLError) -> str:
+    problem = getattr(e, "problem", None)
+    mark = getattr(e, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem}, line {mark.line + 1}"
+    return str(e).splitlines()[0]
 
 
 def dump(cfg: dict) -> str:

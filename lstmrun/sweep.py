@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import ConfigError, load, parse_value
+from .config import ConfigError, load, parse_value, read_yaml
 
 
 def parse_pairs(specs: list[str], what: str) -> list[tuple[str, list]]:
@@ -81,10 +81,9 @@ def make_points(configs: list[str], grids, zips, common_sets: list[str]) -> list
 
 def load_sweep_file(path: str) -> tuple[list[str], list, list, list[str]]:
     p = Path(path)
-    try:
-        d = yaml.safe_load(p.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"{p}: cannot read the sweep file ({e})") from None
+    if not p.is_file():
+        raise ConfigError(f"{p}: no such sweep file")
+    d = read_yaml(p) or {}
     if not isinstance(d, dict):
         raise ConfigError(f"{p}: a sweep file is a mapping")
     unknown = set(d) - {"configs", "config", "grid", "zip", "set"}
