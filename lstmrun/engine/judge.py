@@ -28,8 +28,8 @@ def judge_step(yo, clean_row, lg, K, crit, thr, stats):
     """Statistics and criterion of one judged step.
 
     stats f64 (3,): [sse, sumabs, maxabs], updated in place. Returns False when the step fails
-    the criterion: "abs": some |clean target - output| >= thr; "legal": some legal output (bit k
-    of ``lg``) is not strictly above every illegal one."""
+    the criterion: "abs": some |clean target - output| >= thr (or is NaN); "legal": some output
+    is NaN, or some legal output (bit k of ``lg``) is not strictly above every illegal one."""
     ok, _ = judge_err_step(yo, clean_row, lg, K, crit, thr, stats, False, yo, yo, yo, yo)
     return ok
 
@@ -71,6 +71,8 @@ def judge_err_step(yo, clean_row, lg, K, crit, thr, stats, err, tgt_row, dyo, ek
         lo = np.inf
         hi = -np.inf
         for k in range(K):
+            if yo[k] != yo[k]:  # a NaN output (a diverged net) is never correct
+                ok = False
             if (lg >> k) & 1:
                 if yo[k] < lo:  # noqa: PLR1730
                     lo = yo[k]
