@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -16,8 +18,21 @@ from .config import ConfigError, dump, load
 class Exit(enum.IntEnum):
     OK = 0
     FAILURE = 1
-    USAGE = 2          # bad config, bad option, missing file
+    USAGE = 2          # bad config, bad option, missing file, unusable folder
     INTERRUPTED = 130  # Ctrl-C
+    TERMINATED = 143   # SIGTERM (timeout, SLURM): handled like Ctrl-C
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that a run stops as on Ctrl-C."""
+
+
+_SIGTERM_SEEN = []
+
+
+def _on_sigterm(signum, frame):
+    _SIGTERM_SEEN.append(signum)
+    raise Terminated()
 
 
 def _fail(msg: str, code: Exit = Exit.USAGE):
@@ -45,17 +60,19 @@ SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values a
 
 
 @main.command()
-@click.argument("config", type=click.Path(dir_okay=False))
+@click.argument("config", type=click.Path(dir_okay=False), required=False)
 @click.option("--trials", type=click.IntRange(min=1), help="Number of trials (default: config).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Parallel worker processes.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, envvar="LSTMRUN_JOBS",
+              help="Parallel worker processes [default: $LSTMRUN_JOBS, else one per CPU core; "
+                   "never more than trials]. Results do not depend on it.")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed (default: config).")
-@click.option("--out", type=click.Path(file_okay=False), help="Run folder "
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder, new or empty "
               "(default: results/<experiment>/<timestamp>-<id>/).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--resume", type=click.Path(file_okay=False, exists=True), metavar="RUN_DIR",
-              help="Continue an interrupted run: skip its finished trials, run the rest "
-                   "(the config and options must resolve to the run's config).")
+              help="Continue an interrupted run: skip its finished trials, run the rest, with "
+                   "the run's own config (give CONFIG/--set/--trials only to check that they "
+                   "match it).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder (and errors).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
               show_default=True, help="local: --jobs processes; dask: a Dask cluster.")
@@ -65,9 +82,10 @@ SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values a
 def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, scheduler):
     """Train CONFIG's trials and write results; prints ours beside the paper's numbers.
 
-    Ctrl-C stops cleanly: finished trials are kept (exit code 130); --resume continues the run.
+    Ctrl-C or SIGTERM stops cleanly: finished trials are kept (exit code 130, or 143 for
+    SIGTERM), and `lstmrun train --resume RUN_DIR` continues the run.
     """
-    from .runner import RunWriter, check_resume, default_out
+    from .rundir import RunFolderError, default_out, open_run
 
     _check_executor(executor, scheduler)
     sets = list(sets)
@@ -75,34 +93,104 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, schedu
         sets.append(f"trials={trials}")
     if seed is not None:
         sets.append(f"seed={seed}")
+    if config is None and not resume:
+        _fail("missing CONFIG (or --resume RUN_DIR to continue a run)")
+    if resume and out and Path(out) != Path(resume):
+        _fail("--out and --resume name different folders")
+    if config is None:
+        config = str(Path(resume) / "config.yaml")
     cfg = _load(config, tuple(sets))
-    if resume:
-        if out and Path(out) != Path(resume):
-            _fail("--out and --resume name different folders")
-        run_dir = Path(resume)
-        try:
-            todo = check_resume(run_dir, cfg)
-        except ValueError as e:
-            _fail(str(e))
-    else:
-        run_dir = Path(out) if out else default_out(cfg)
-        if (run_dir / "trials.jsonl").exists():
-            _fail(f"{run_dir} already holds a run; choose another --out, or --resume it")
-        todo = list(range(cfg["trials"]))
-    writer = RunWriter(run_dir, cfg, resume=bool(resume))
+    _mark_overrides(cfg, config, sets)
+    run_dir = Path(resume) if resume else (Path(out) if out else default_out(cfg))
+    try:
+        writer, todo = open_run(run_dir, cfg, resume=bool(resume))
+    except RunFolderError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(_os_error(run_dir, e))
+    jobs = _jobs(jobs, len(todo), quiet)
     if not quiet:
         click.echo(f"{cfg['experiment']}: {len(todo)} of {cfg['trials']} trial(s) to run, "
                    f"{jobs} job(s) -> {run_dir}", err=True)
-    status, summaries = _run_entries({None: (cfg, writer, todo)}, jobs, executor, scheduler, quiet)
+        differs = (cfg.get("paper") or {}).get("setup_differs")
+        if differs:
+            click.echo(f"note: --set changed {', '.join(differs)}: the paper's numbers describe "
+                       "the config as written, not this setup", err=True)
+    try:
+        status, summaries = _run_entries({None: (cfg, writer, todo)}, jobs, executor, scheduler,
+                                         quiet)
+    except OSError as e:            # a full disk in mid-run, say
+        _fail(_os_error(run_dir, e))
     summary = summaries[None]
-    if status == "interrupted":
-        click.echo(f"interrupted: {summary['trials']} finished trial(s) kept in {run_dir}", err=True)
-        sys.exit(int(Exit.INTERRUPTED))
+    if status != "finished":
+        click.echo(f"{status}: {summary['trials']} finished trial(s) kept in {run_dir}; "
+                   f"`lstmrun train --resume {run_dir}` continues", err=True)
+        sys.exit(int(Exit.TERMINATED if status == "terminated" else Exit.INTERRUPTED))
     if quiet:
         click.echo(str(run_dir))
     else:
         _print_summary(summary)
         click.echo(f"results: {run_dir}")
+
+
+# keys whose override leaves the setup that the paper's row describes unchanged
+_SAME_SETUP = {"trials", "seed", "experiment", "notes", "paper", "protocol.curve_points",
+               "protocol.post_test"}
+
+
+def _mark_overrides(cfg: dict, config: str, sets: list[str]) -> None:
+    """When ``--set`` changed what the config's paper row describes (say ``train.lr``), record
+    the keys as ``paper.setup_differs``: the summary, the final table and ``lstmrun report`` then
+    say that the paper's numbers are for another setup."""
+    from .config import load
+    from .rundir import diff_keys
+
+    if not sets or not isinstance(cfg.get("paper"), dict):
+        return
+    base = load(config, [s for s in sets if s.split("=", 1)[0].strip() in ("trials", "seed")])
+    changed = sorted(k for k in diff_keys(base, cfg) if k not in _SAME_SETUP
+                     and not k.startswith("paper."))
+    if changed:
+        cfg["paper"] = dict(cfg["paper"], setup_differs=changed)
+
+
+def _jobs(jobs: int | None, n_trials: int, quiet: bool) -> int:
+    """``--jobs``, defaulting to the CPU cores; never more processes than trials, and a warning
+    when more processes than cores were asked for."""
+    cores = os.cpu_count() or 1
+    if jobs is None:
+        return max(1, min(cores, n_trials))
+    if jobs > cores and not quiet:
+        click.echo(f"warning: --jobs {jobs} is more than this machine's {cores} CPU core(s); "
+                   "the trials will share them", err=True)
+    return max(1, min(jobs, n_trials))
+
+
+def _resume_command(sdir: Path) -> str:
+    """This sweep command with --out/--resume replaced by ``--resume SDIR``."""
+    import shlex
+
+    args, skip = [], False
+    for a in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif a in ("--out", "--resume"):
+            skip = True
+        elif not a.startswith(("--out=", "--resume=")):
+            args.append(a)
+    return "lstmrun " + " ".join(shlex.quote(a) for a in args + ["--resume", str(sdir)])
+
+
+def _close_all(entries: dict) -> None:
+    """Release the run folders opened so far (a sweep that stops before it starts)."""
+    for _, writer, _ in entries.values():
+        if writer.lock is not None:
+            writer.lock.release()
+
+
+def _os_error(path, e: OSError) -> str:
+    where = e.filename or path
+    return f"{where}: {e.strerror or e}"
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:
@@ -119,16 +207,13 @@ def _check_executor(executor: str, scheduler: str | None) -> None:
 
 def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None, quiet: bool):
     """Run the trials of every entry ``key -> (cfg, writer, todo)`` with one progress bar; close
-    every writer (also on Ctrl-C). Returns (status, {key: summary})."""
+    every writer (also on Ctrl-C or SIGTERM). Returns (status, {key: summary}); status is
+    "finished", "interrupted" (Ctrl-C) or "terminated" (SIGTERM)."""
     from .executors import run_jobs
 
     jobs_list = [(key, cfg, k) for key, (cfg, _, todo) in entries.items() for k in todo]
-    bar = None
-    if not quiet:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(jobs_list), unit="trial", file=sys.stderr, dynamic_ncols=True)
     counts = {"solved": 0, "failed": 0}
+    bar = None
 
     def on_result(key, rec, weights):
         entries[key][1].add(rec, weights)
@@ -138,15 +223,53 @@ def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None,
             bar.update(1)
 
     status = "finished"
+    old = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        _compile(jobs_list, quiet)
+        if not quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(jobs_list), unit="trial", file=sys.stderr, dynamic_ncols=True)
         run_jobs(jobs_list, on_result, executor=executor, jobs=jobs, scheduler=scheduler)
+    except Terminated:
+        status = "terminated"
     except KeyboardInterrupt:
         status = "interrupted"
+    except Exception:
+        if not _SIGTERM_SEEN:      # a SIGTERM sent to the whole group also ends the workers
+            for cfg, writer, _ in entries.values():     # keep what finished, release the locks
+                try:
+                    writer.close(cfg, "failed")
+                except Exception:  # noqa: BLE001  (a full disk, say: the first error is the news)
+                    pass
+            raise
+        status = "terminated"
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)   # the summaries are written come what may
         if bar is not None:
             bar.close()
-    summaries = {key: writer.close(cfg, status) for key, (cfg, writer, _) in entries.items()}
+    try:
+        summaries = {key: writer.close(cfg, status) for key, (cfg, writer, _) in entries.items()}
+    finally:
+        signal.signal(signal.SIGTERM, old)
     return status, summaries
+
+
+def _compile(jobs_list, quiet: bool) -> None:
+    """Compile (or load from the on-disk cache) every distinct config's kernels before the trials
+    start; say so when it takes a while (a first run compiles for about half a minute)."""
+    import threading
+
+    from .executors import warm
+
+    note = threading.Timer(1.0, lambda: click.echo(
+        "compiling kernels (first run only; they are cached for later runs) ...", err=True))
+    if not quiet:
+        note.start()
+    try:
+        warm(jobs_list)
+    finally:
+        note.cancel()
 
 
 def _print_summary(summary: dict) -> None:
@@ -156,10 +279,13 @@ def _print_summary(summary: dict) -> None:
     paper = summary.get("paper") or {}
     unit = summary.get("unit", "sequences")     # "guesses" for random weight guessing
     st = summary.get(f"{unit}_to_solve") or {}
-    t = Table(title=f"{summary['experiment']}: ours vs the paper")
+    differs = paper.get("setup_differs")
+    t = Table(title=f"{summary['experiment']}: ours vs the paper" + (
+        f"\n(--set changed {', '.join(differs)}: the paper's row is another setup)"
+        if differs else ""))
     t.add_column("")
     t.add_column("ours", justify="right")
-    t.add_column("paper", justify="right")
+    t.add_column("paper (other setup)" if differs else "paper", justify="right")
     pct = (f"{100 * summary['success_rate']:.0f}% ({summary['solved']}/{summary['trials']})"
            if summary["trials"] else "-")
     ppct = paper.get("success_pct")
@@ -234,43 +360,37 @@ def sample(config, n, seed, sets):
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def eval_(run_dir, trial, data, as_json):
     """Run a trained network of RUN_DIR on the sequences in DATA; report correctness."""
-    from .engine.lstm97 import M_CORRECT, M_MAXABS, M_NTGT, M_SSE
-    from .runner import make_model
-    from .tasks.registry import build_task
+    from .engine.judge import M_CORRECT, M_MAXABS, M_NTGT, M_SSE
+    from .rundir import RunFolderError, load_trained
 
     run = Path(run_dir)
-    cfg = _load(str(run / "config.yaml"), ())
-    wpath = run / "weights" / f"trial_{trial:03d}.npz"
-    if not wpath.exists():
-        _fail(f"{wpath}: no weights for trial {trial} in this run")
-    task = build_task(cfg["task"])
-    records = []
     try:
-        with open(data) as fh:
+        cfg, task, net, _ = load_trained(run, trial)
+    except RunFolderError as e:
+        _fail(str(e))
+    records = []
+    ln = 0
+    try:
+        with open(data, encoding="utf-8") as fh:
             for ln, line in enumerate(fh, 1):  # noqa: B007 (ln is reported below)
                 if line.strip():
-                    records.append(json.loads(line))
+                    rec = json.loads(line)
+                    if not isinstance(rec, dict):
+                        _fail(f"{data}: line {ln}: expected a JSON object (one sequence, as "
+                              f"`lstmrun sample` prints), got {type(rec).__name__}")
+                    records.append(rec)
     except OSError as e:
         _fail(f"{data}: {e.strerror}")
+    except UnicodeDecodeError:
+        _fail(f"{data}: line {ln + 1}: not UTF-8 text")
     except json.JSONDecodeError as e:
         _fail(f"{data}: line {ln}: not valid JSON ({e.msg})")
     if not records:
         _fail(f"{data}: no sequences")
     try:
         chunk = task.chunk_from_records(records)
-    except ValueError as e:
-        _fail(f"{data}: {e}")
-    w = np.load(wpath)
-    net = make_model(cfg, task, np.random.default_rng(0))
-    if net.Wh.shape != w["Wh"].shape or net.Wo.shape != w["Wo"].shape:
-        _fail(f"{wpath}: weights do not fit the run's network")
-    net.Wh[...] = w["Wh"]
-    net.Wo[...] = w["Wo"]
-    if cfg["train"]["sequential"]:  # a trial that ended before its cells joined has none
-        from .runner import read_trials
-
-        rec = next((t for t in read_trials(run) if t["trial"] == trial), {})
-        net.enable_cells("cells_added_at" in rec)
+    except (ValueError, TypeError, KeyError, IndexError) as e:
+        _fail(f"{data}: not sequences of task {cfg['task']['name']!r} ({e})")
     thr = cfg["protocol"].get("threshold")     # a config's own threshold, else the task's
     m = net.evaluate(chunk, criterion=task.criterion,
                      threshold=task.threshold if thr is None else thr)
@@ -279,8 +399,10 @@ def eval_(run_dir, trial, data, as_json):
              "max_abs_error": float(m[i, M_MAXABS])} for i in range(len(m))]
     frac = float(m[:, M_CORRECT].mean())
     if as_json:
-        click.echo(json.dumps({"run": str(run), "trial": trial, "criterion": task.criterion,
-                               "fraction_correct": frac, "sequences": rows}))
+        from .rundir import dumps
+
+        click.echo(dumps({"run": str(run), "trial": trial, "criterion": task.criterion,
+                          "fraction_correct": frac, "sequences": rows}))
     else:
         for r in rows:
             click.echo(f"{r['sequence']:5d}  {'correct' if r['correct'] else 'WRONG  '}  "
@@ -296,8 +418,9 @@ def eval_(run_dir, trial, data, as_json):
 @click.option("--zip", "zips", multiple=True, metavar="KEY=V1,V2,...",
               help="Paired values: the i-th values of every --zip go together.")
 @click.option("--trials", type=click.IntRange(min=1), help="Trials per point (default: config).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Parallel workers (processes, or Dask workers of a LocalCluster).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, envvar="LSTMRUN_JOBS",
+              help="Parallel workers (processes, or Dask workers of a LocalCluster) [default: "
+                   "$LSTMRUN_JOBS, else one per CPU core].")
 @click.option("--seed", type=click.IntRange(min=0), help="Run seed of every point.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
 @click.option("--out", type=click.Path(file_okay=False),
@@ -319,7 +442,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
     import secrets
 
     from .config import ConfigError
-    from .runner import RunWriter, check_resume
+    from .rundir import META, RunFolderError, lock_folder, open_run
     from .sweep import (check_manifest, load_sweep_file, make_points, parse_pairs,
                         write_manifest)
 
@@ -329,6 +452,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
         common.append(f"trials={trials}")
     if seed is not None:
         common.append(f"seed={seed}")
+    sweep_lock, entries = None, {}
     try:
         files = [c for c in configs if c.endswith((".sweep.yaml", ".sweep.yml"))]
         if files:
@@ -343,34 +467,41 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
             if out and Path(out) != Path(resume):
                 raise ConfigError("--out and --resume name different folders")
             sdir = Path(resume)
-            check_manifest(sdir, points)
         else:
             stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             sdir = Path(out) if out else Path("results") / "sweeps" / f"{stamp}-{secrets.token_hex(3)}"
-            if (sdir / "sweep.json").exists():
-                raise ConfigError(f"{sdir} already holds a sweep; choose another --out, or --resume it")
-        entries = {}
+        sweep_lock = lock_folder(sdir)     # before anything is read or written there
+        if resume:
+            check_manifest(sdir, points)
+        elif (sdir / "sweep.json").exists():
+            raise ConfigError(f"{sdir} already holds a sweep; choose another --out, or --resume it")
+        else:
+            write_manifest(sdir, points)
         for p in points:
             rdir = sdir / p["name"]
-            todo = check_resume(rdir, p["cfg"]) if resume and (rdir / "meta.json").exists() \
-                else list(range(p["cfg"]["trials"]))
-            entries[p["name"]] = (p["cfg"], rdir, todo)
-    except (ConfigError, ValueError) as e:
-        _fail(str(e))
-    if not resume:
-        write_manifest(sdir, points)
-    entries = {k: (cfg, RunWriter(rdir, cfg, resume=bool(resume) and (rdir / "meta.json").exists()),
-                   todo) for k, (cfg, rdir, todo) in entries.items()}
+            entries[p["name"]] = (p["cfg"], *open_run(rdir, p["cfg"], resume=bool(resume) and
+                                                      (rdir / META).exists()))
+    except (ConfigError, RunFolderError, OSError) as e:
+        _close_all(entries)
+        if sweep_lock is not None:
+            sweep_lock.release()
+        _fail(_os_error(out or resume or "sweep folder", e) if isinstance(e, OSError) else str(e))
     n = sum(len(t) for _, _, t in entries.values())
+    jobs = _jobs(jobs, n, quiet)
     if not quiet:
         click.echo(f"sweep: {len(points)} point(s), {n} trial(s) to run, executor {executor}, "
                    f"{jobs} job(s) -> {sdir}", err=True)
-    status, summaries = _run_entries(entries, jobs, executor, scheduler, quiet)
-    if status == "interrupted":
+    try:
+        status, summaries = _run_entries(entries, jobs, executor, scheduler, quiet)
+    except OSError as e:
+        _fail(_os_error(sdir, e))
+    finally:
+        sweep_lock.release()
+    if status != "finished":
         done = sum(s["trials"] for s in summaries.values())
-        click.echo(f"interrupted: {done} finished trial(s) kept in {sdir}; --resume {sdir} "
-                   "continues", err=True)
-        sys.exit(int(Exit.INTERRUPTED))
+        click.echo(f"{status}: {done} finished trial(s) kept in {sdir}; "
+                   f"`{_resume_command(sdir)}` continues", err=True)
+        sys.exit(int(Exit.TERMINATED if status == "terminated" else Exit.INTERRUPTED))
     if not quiet:
         for name, s in summaries.items():
             unit = s.get("unit", "sequences")
@@ -405,6 +536,8 @@ def report(run_dirs, fmt, out, plots):
             plot_runs(list(run_dirs), Path(out) / "plots")
     except (ValueError, RuntimeError) as e:
         _fail(str(e))
+    except OSError as e:
+        _fail(_os_error(out or run_dirs[0], e))
 
 
 @main.command("inspect")

@@ -25,8 +25,40 @@ DASK_MISSING = ("--executor dask needs Dask: pip install -e '.[dask]' "
                 "(or pip install 'dask[distributed]')")
 
 
-def _worker_init():
+def _worker_init(parent: int | None = None):
     os.environ["NUMBA_NUM_THREADS"] = "1"
+    exit_with_parent(parent)
+
+
+def exit_with_parent(parent: int | None = None, poll: float = 0.5) -> None:
+    """Make this worker process end when ``parent`` (default: the process that started it) dies,
+    kill -9 of ``lstmrun train`` included: Linux's parent-death signal where available, and a
+    thread that watches the parent's pid everywhere. ``parent`` is passed by the pool, so a
+    parent that died while the worker was starting is noticed too."""
+    import threading
+
+    if parent is None:
+        parent = os.getppid()
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))      # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:                  # the parent died before the signal was set
+        os._exit(1)
+
+    def watch():
+        import time
+
+        while True:
+            time.sleep(poll)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="lstmrun-parent-watch", daemon=True).start()
 
 
 def _trial(cfg, k):
@@ -35,7 +67,9 @@ def _trial(cfg, k):
     return run_trial(cfg, k)
 
 
-def _warm(jobs_list):
+def warm(jobs_list):
+    """Compile (or load from the on-disk cache) the kernels of every distinct config of
+    ``jobs_list`` in this process."""
     from .runner import warm_up
 
     seen = set()
@@ -65,9 +99,10 @@ def _run_pool(jobs_list, on_result, jobs):
     import multiprocessing as mp
 
     os.environ["NUMBA_NUM_THREADS"] = "1"
-    _warm(jobs_list)
+    warm(jobs_list)
     ctx = mp.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as ex:
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(os.getpid(),)) as ex:
         pending = {ex.submit(_trial, cfg, k): key for key, cfg, k in jobs_list}
         try:
             while pending:
@@ -79,7 +114,7 @@ def _run_pool(jobs_list, on_result, jobs):
             # Ctrl-C (or an error): trials in flight are abandoned -- stop their workers now
             # rather than wait for them (a signal sent to this process alone does not reach them)
             for proc in list((getattr(ex, "_processes", None) or {}).values()):
-                proc.terminate()
+                proc.kill()
             ex.shutdown(wait=False)
             raise
 
@@ -90,7 +125,7 @@ def _run_dask(jobs_list, on_result, jobs, scheduler):
     except ImportError:
         raise RuntimeError(DASK_MISSING) from None
     os.environ["NUMBA_NUM_THREADS"] = "1"  # inherited by LocalCluster's worker processes
-    _warm(jobs_list)
+    warm(jobs_list)
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -98,6 +133,7 @@ def _run_dask(jobs_list, on_result, jobs, scheduler):
         cluster = LocalCluster(n_workers=max(1, jobs), threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
+        client.run(exit_with_parent)       # its workers end with this process, however it ends
     try:
         futures = {}
         for key, cfg, k in jobs_list:

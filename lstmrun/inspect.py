@@ -143,39 +143,14 @@ def sse(tr: dict) -> float:
 
 
 def load_net(run_dir, trial: int, config=None):
-    """``(cfg, task, net, record)``: the run's config, task, the LSTM97 of ``trial`` with its
-    trained weights (cells enabled as the trial ended, for sequential construction) and the
-    trial's trials.jsonl record ({} if none)."""
-    from .config import ConfigError
-    from .config import load as load_config
-    from .runner import make_model, read_trials
-    from .tasks.registry import build_task
+    """``(cfg, task, net, record)`` of an LSTM run (:func:`lstmrun.rundir.load_trained`)."""
+    from .rundir import load_config, load_trained
 
-    run_dir = Path(run_dir)
-    cpath = Path(config) if config is not None else run_dir / "config.yaml"
-    if not cpath.is_file():
-        raise ValueError(f"{cpath}: no such config (is {run_dir} a run folder?)")
-    try:  # resolved against today's defaults: older run folders lack newer keys
-        cfg = load_config(cpath)
-    except ConfigError as e:
-        raise ValueError(str(e)) from None
+    cfg = load_config(run_dir, config)
     if cfg["model"]["kind"] != "lstm97":
         raise ValueError(f"{run_dir}: inspect works for model.kind lstm97 only "
                          f"(this run: {cfg['model']['kind']})")
-    wpath = run_dir / "weights" / f"trial_{trial:03d}.npz"
-    if not wpath.exists():
-        raise ValueError(f"{wpath}: no weights for trial {trial} in this run")
-    task = build_task(cfg["task"])
-    net = make_model(cfg, task, np.random.default_rng(0))
-    with np.load(wpath) as w:
-        if net.Wh.shape != w["Wh"].shape or net.Wo.shape != w["Wo"].shape:
-            raise ValueError(f"{wpath}: weights do not fit the run's network")
-        net.Wh[...] = w["Wh"]
-        net.Wo[...] = w["Wo"]
-    rec = next((t for t in read_trials(run_dir) if t.get("trial") == trial), {})
-    if (cfg.get("train") or {}).get("sequential"):  # a trial that ended before its cells joined
-        net.enable_cells("cells_added_at" in rec)
-    return cfg, task, net, rec
+    return load_trained(run_dir, trial, config)
 
 
 def inspect_run(run_dir, trial: int, seed: int = 0, config=None) -> dict:

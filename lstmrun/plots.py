@@ -40,7 +40,7 @@ def _save(fig, path: Path) -> None:
 
 
 def _load_run(run_dir: Path) -> tuple[dict, list[dict]]:
-    from .runner import read_trials
+    from .rundir import read_trials
 
     cpath = run_dir / "config.yaml"
     if not cpath.exists():

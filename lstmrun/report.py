@@ -23,7 +23,9 @@ Flags (a row's ``flags`` list):
   taken as ``success_pct - 0.5`` (the least it can have been before rounding): e.g. 29/30 (upper
   bound 99.92%) is not flagged against 100%, 27/30 (97.9%) is;
 * ``no trial solved``;
-* ``unfinished run (status)`` when ``meta.json`` says the run is not finished.
+* ``unfinished run (status)`` when ``meta.json`` says the run is not finished;
+* ``setup differs from the paper's row (--set keys)`` when ``lstmrun train --set`` changed what
+  the config's paper row describes (``paper.setup_differs``, written by the CLI).
 
 Rows whose paper reports a failing baseline (``success_pct: 0`` or a mean like ``'>5,000,000'``)
 get neither of the two low-success flags.
@@ -43,7 +45,7 @@ from statistics import NormalDist
 import numpy as np
 import yaml
 
-from .runner import read_trials
+from .rundir import read_trials
 
 __all__ = ["wilson", "clopper_pearson", "bootstrap_mean_ci", "row_stats", "render",
            "report_command", "FORMATS"]
@@ -256,6 +258,9 @@ def row_stats(run_dir) -> dict:
         flags.append(FLAG_NONE)
     if meta.get("status") not in (None, "finished"):
         flags.append(f"unfinished run ({meta.get('status')})")
+    if paper.get("setup_differs"):
+        flags.append("setup differs from the paper's row (--set " +
+                     ", ".join(map(str, paper["setup_differs"])) + ")")
     row["flags"] = flags
     return row
 

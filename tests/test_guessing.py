@@ -25,7 +25,8 @@ from lstmrun.engine.guessing import arch_a1, arch_a2, draw_weights, guess
 from lstmrun.engine.guessnet import GuessArch, GuessNet
 from lstmrun.engine.lstm97 import M_CORRECT, M_SSE
 from lstmrun.protocols.guess import draw_set, take
-from lstmrun.runner import run_trial, summarize, warm_up
+from lstmrun.rundir import summarize
+from lstmrun.runner import run_trial, warm_up
 from lstmrun.tasks.registry import build_task, validate_task
 
 ROOT = Path(__file__).resolve().parents[1]

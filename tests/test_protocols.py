@@ -7,7 +7,8 @@ import pytest
 
 from lstmrun.config import load
 from lstmrun.protocols.online import _Window
-from lstmrun.runner import count_unit, run_trial
+from lstmrun.rundir import count_unit
+from lstmrun.runner import run_trial
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = sorted((ROOT / "configs" / "paper").glob("*.yaml"))

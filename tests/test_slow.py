@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from lstmrun.config import load
-from lstmrun.runner import execute, summarize
+from lstmrun.executors import run_jobs
+from lstmrun.rundir import summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.slow
 def run(name):
     cfg = load(ROOT / "configs" / "paper" / f"{name}.yaml")
     recs = []
-    execute(cfg, list(range(cfg["trials"])), 2, lambda rec, w: recs.append(rec))
+    run_jobs([(None, cfg, k) for k in range(cfg["trials"])],
+             lambda _key, rec, w: recs.append(rec), jobs=2)
     return cfg, summarize(cfg, recs)
 
 
