@@ -1,5 +1,18 @@
 # lstmrun -- see README.md. `make help` lists the targets.
+#
+# Every target works in a virtual environment, .venv (made on first use; `make VENV=` uses the
+# Python on PATH instead). Installs are remembered in stamp files and redone only when
+# pyproject.toml changes, so a second `make run` or `make test` starts at once.
+VENV   ?= .venv
+ifeq ($(strip $(VENV)),)
 PYTHON ?= python3
+BIN    :=
+STAMPS := .make
+else
+PYTHON := $(VENV)/bin/python
+BIN    := $(VENV)/bin/
+STAMPS := $(VENV)
+endif
 PIP    ?= $(PYTHON) -m pip
 CONFIG ?= configs/paper/exp1_erg_3x2_lr05.yaml
 JOBS   ?= 2
@@ -9,23 +22,40 @@ JOBS   ?= 2
 help:  ## list the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-install:  ## install lstmrun and its core dependencies (pip install -e .)
+ifneq ($(strip $(VENV)),)
+$(PYTHON):
+	python3 -m venv $(VENV)
+endif
+
+$(STAMPS)/.installed: pyproject.toml | $(if $(strip $(VENV)),$(PYTHON))
+	@mkdir -p $(STAMPS)
 	$(PIP) install -q -e .
+	@touch $@
 
-install-plot:  ## install with matplotlib (plots of reports)
+$(STAMPS)/.installed-plot: pyproject.toml | $(if $(strip $(VENV)),$(PYTHON))
+	@mkdir -p $(STAMPS)
 	$(PIP) install -q -e '.[plot]'
+	@touch $@ $(STAMPS)/.installed
 
-install-dev:  ## install with the test dependencies
+$(STAMPS)/.installed-dev: pyproject.toml | $(if $(strip $(VENV)),$(PYTHON))
+	@mkdir -p $(STAMPS)
 	$(PIP) install -q -e '.[dev]'
+	@touch $@ $(STAMPS)/.installed $(STAMPS)/.installed-plot
+
+install: $(STAMPS)/.installed  ## install lstmrun and its core dependencies (pip install -e .)
+
+install-plot: $(STAMPS)/.installed-plot  ## install with matplotlib (plots of reports)
+
+install-dev: $(STAMPS)/.installed-dev  ## install with the test dependencies
 
 run: install  ## install, then run the default experiment (Exp 1, 3x2 net, paper config)
-	lstmrun train $(CONFIG) --jobs $(JOBS)
+	$(BIN)lstmrun train $(CONFIG) --jobs $(JOBS)
 
-test: install-dev  ## install with test extras and run the fast tests
-	$(PYTHON) -m pytest -q
+test: install-dev  ## install with test extras and run the fast tests (about 4 minutes on a fresh 2-core machine)
+	$(PYTHON) -m pytest --durations=8
 
-test-slow: install-dev  ## the slow tier: statistical checks and long runs
-	$(PYTHON) -m pytest -q -m slow
+test-slow: install-dev  ## the slow tier: every test on the specialised kernels, statistical checks and long runs
+	LSTMRUN_TEST_SPECIALIZE=1 $(PYTHON) -m pytest -q -m "slow or not slow" --durations=15
 
 lint: install-dev  ## ruff
 	$(PYTHON) -m ruff check lstmrun tests bench
@@ -46,8 +76,8 @@ EXP1_CONFIGS = $(wildcard configs/paper/exp1_erg_[34]x*.yaml)
 ALL_CONFIGS = $(wildcard configs/paper/*.yaml)
 # sweep into DIR/runs, resuming if DIR already holds the sweep, then tabulate into DIR
 define reproduce
-	lstmrun sweep $(1) $(2) --jobs $(JOBS) $(if $(wildcard $(3)/runs/sweep.json),--resume,--out) $(3)/runs
-	lstmrun report $(3)/runs/*/ --out $(3) $(if $(NOPLOTS),,--plots) > /dev/null
+	$(BIN)lstmrun sweep $(1) $(2) --jobs $(JOBS) $(if $(wildcard $(3)/runs/sweep.json),--resume,--out) $(3)/runs
+	$(BIN)lstmrun report $(3)/runs/*/ --out $(3) $(if $(NOPLOTS),,--plots) > /dev/null
 	@echo "report: $(3)/REPORT.md"
 endef
 
@@ -66,6 +96,6 @@ reproduce: install-plot  ## every config of configs/paper at the paper's trial c
 estimate: install  ## project the hours of every paper row from measured throughput
 	$(PYTHON) bench/estimate_hours.py --jobs $(JOBS)
 
-clean:  ## remove caches (not results)
+clean:  ## remove caches and install stamps (not results, not .venv)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
-	rm -rf .pytest_cache .ruff_cache *.egg-info
+	rm -rf .pytest_cache .ruff_cache *.egg-info .make $(STAMPS)/.installed*

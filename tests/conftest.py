@@ -1,5 +1,6 @@
 """Make ``lstmrun`` (repo root) and the test helpers in this folder (``reference``) importable."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -7,3 +8,21 @@ _HERE = Path(__file__).resolve().parent
 for _p in (str(_HERE.parent), str(_HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
+
+# in-process CLI tests run their trials in the test process unless they ask for --jobs
+os.environ.setdefault("LSTMRUN_JOBS", "1")
+
+
+# The fast tier runs every LSTM on the generic kernel, which compiles once for all architectures
+# (a specialised kernel compiles once per architecture, ~10 s each on a fresh machine). The
+# specialised kernels are the same source with the sizes as constants; the tests that check them
+# bit for bit against the generic one set LSTMRUN_SPECIALIZE themselves. `make test-slow` runs the
+# whole suite on the specialised kernels (LSTMRUN_TEST_SPECIALIZE=1).
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _generic_kernels(monkeypatch):
+    if os.environ.get("LSTMRUN_TEST_SPECIALIZE", "0") in ("0", "", "false", "no"):
+        monkeypatch.setenv("LSTMRUN_SPECIALIZE", "0")
+    yield

@@ -410,30 +410,31 @@ def test_evaluate_does_not_change_weights():
 
 # ---- specialised kernels (engine/codegen.py) ------------------------------------------------------
 
-def test_specialised_kernel_is_bit_identical_to_the_generic_one(monkeypatch):
-    """codegen substitutes the sizes as literals; the arithmetic must not change by one bit."""
+@pytest.mark.parametrize("arch, onehot", [
+    (Arch(7, 7, 3, 2), True),                                                    # Exp 1, 3x2
+    pytest.param(Arch(2, 1, 2, 2, biases="all"), False, marks=pytest.mark.slow),  # Exp 4-like
+    pytest.param(Arch(11, 11, 1, 1, output_gate=False, connectivity="B", biases="none",
+                      g="logistic", h="identity"), True, marks=pytest.mark.slow),  # Exp 2a-like
+], ids=["exp1_3x2", "real_inputs", "no_output_gate"])
+def test_specialised_kernel_is_bit_identical_to_the_generic_one(monkeypatch, arch, onehot):
+    """codegen substitutes the sizes as literals; the arithmetic must not change by one bit. (One
+    architecture in the fast tier, each compile costs ~10 s; `make test-slow` has the others and
+    runs every test on the specialised kernels.)"""
     from lstmrun.engine import codegen
 
     rng = np.random.default_rng(11)
-    cases = [
-        (Arch(7, 7, 3, 2), True),
-        (Arch(2, 1, 2, 2, biases="all"), False),
-        (Arch(11, 11, 1, 1, output_gate=False, connectivity="B", biases="none",
-              g="logistic", h="identity"), True),
-    ]
-    for arch, onehot in cases:
-        chunk = _spec_chunk(rng, arch, onehot)
-        net = LSTM97.random(arch, Init(0.2), rng)
-        results = []
-        for flag in ("1", "0"):
-            monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
-            n = net.copy()
-            m = n.train(chunk, lr=0.5, update_per_step=True)
-            results.append((n.Wh, n.Wo, m))
-        monkeypatch.delenv("LSTMRUN_SPECIALIZE")
-        (a_h, a_o, a_m), (b_h, b_o, b_m) = results
-        assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
-        assert codegen.kernel(net.ip) is not codegen.lstm97.run_sequences
+    chunk = _spec_chunk(rng, arch, onehot)
+    net = LSTM97.random(arch, Init(0.2), rng)
+    results = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
+        n = net.copy()
+        m = n.train(chunk, lr=0.5, update_per_step=True)
+        results.append((n.Wh, n.Wo, m))
+    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
+    (a_h, a_o, a_m), (b_h, b_o, b_m) = results
+    assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
+    assert codegen.kernel(net.ip) is not codegen.lstm97.run_sequences
 
 
 def _packed_ops(kernel):
@@ -444,6 +445,7 @@ def _packed_ops(kernel):
     return len(re.findall(r"\bv(?:add|sub|mul|div)pd\b", asm))
 
 
+@pytest.mark.slow   # a speed regression test: two compiles of ~10 s
 def test_specialised_kernel_is_vectorised_after_a_numba_env_change(monkeypatch, tmp_path):
     """A compile re-reads every NUMBA_* variable when one changed since the last compile; that
     used to reset the SLP switch set around the kernel's compile (a worker that set
@@ -457,6 +459,7 @@ def test_specialised_kernel_is_vectorised_after_a_numba_env_change(monkeypatch, 
     chunk = _spec_chunk(rng, arch, True, n=3)
     net = LSTM97.random(arch, Init(0.2), rng)
     monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "1")
     counts = {}
     for slp in ("1", "0"):
         monkeypatch.setenv("LSTMRUN_SLP", slp)

@@ -296,23 +296,27 @@ def _truncate(chunk, last_seq, cut):
 # --------------------------------------------------------------------------------------------
 # specialised kernels
 # --------------------------------------------------------------------------------------------
-def test_specialised_kernel_bit_identical_forget(monkeypatch):
+@pytest.mark.parametrize("arch, init, onehot", [
+    c if i == 0 else pytest.param(*c, marks=pytest.mark.slow) for i, c in enumerate(FG_CASES)],
+    ids=FG_IDS)
+def test_specialised_kernel_bit_identical_forget(monkeypatch, arch, init, onehot):
+    """The GSC00 net in the fast tier (each specialised compile costs ~10 s on a fresh machine);
+    the other wirings in `make test-slow`."""
     rng = np.random.default_rng(54)
-    for arch, init, onehot in FG_CASES:
-        chunk = make_chunk(rng, 10, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 20),
-                           real_targets=not onehot)
-        net = LSTM97.random(arch, init, rng)
-        net.lr_decay = 0.995
-        out = []
-        for flag in ("1", "0"):
-            monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
-            n = net.copy()
-            m = n.train(chunk, lr=0.5)
-            out.append((n.Wh, n.Wo, m))
-        monkeypatch.delenv("LSTMRUN_SPECIALIZE")
-        (a_h, a_o, a_m), (b_h, b_o, b_m) = out
-        assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
-        assert codegen.kernel(net.ip) is not lstm97.run_sequences
+    chunk = make_chunk(rng, 10, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 20),
+                       real_targets=not onehot)
+    net = LSTM97.random(arch, init, rng)
+    net.lr_decay = 0.995
+    out = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
+        n = net.copy()
+        m = n.train(chunk, lr=0.5)
+        out.append((n.Wh, n.Wo, m))
+    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
+    (a_h, a_o, a_m), (b_h, b_o, b_m) = out
+    assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
+    assert codegen.kernel(net.ip) is not lstm97.run_sequences
 
 
 # --------------------------------------------------------------------------------------------

@@ -272,21 +272,24 @@ def test_cells_off_change_only_the_output_layer():
     assert not np.array_equal(a.Wo, net.Wo)
 
 
-def test_specialised_full_kernel_is_bit_identical(monkeypatch):
+@pytest.mark.parametrize("case", [1, pytest.param(3, marks=pytest.mark.slow),
+                                  pytest.param(10, marks=pytest.mark.slow)])
+def test_specialised_full_kernel_is_bit_identical(monkeypatch, case):
+    """One wiring in the fast tier (each specialised compile costs ~10 s on a fresh machine)."""
+    arch, onehot = ARCHS[case]
     rng = np.random.default_rng(14)
-    for arch, onehot in (ARCHS[1], ARCHS[3], ARCHS[10]):
-        chunk = make_chunk(rng, 20, arch.n_in, arch.n_out, onehot=onehot, lengths=(3, 12))
-        net = _net(arch, rng, scale=0.3)
-        res = []
-        for flag in ("1", "0"):
-            monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
-            n = net.copy()
-            m = n.train(chunk, lr=0.3, update_per_step=False)
-            res.append((n.Wh, n.Wo, m))
-        monkeypatch.delenv("LSTMRUN_SPECIALIZE")
-        (a_h, a_o, a_m), (b_h, b_o, b_m) = res
-        assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
-        assert codegen.kernel(net.ip, lstm_full) is not lstm_full.run_sequences
+    chunk = make_chunk(rng, 20, arch.n_in, arch.n_out, onehot=onehot, lengths=(3, 12))
+    net = _net(arch, rng, scale=0.3)
+    res = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
+        n = net.copy()
+        m = n.train(chunk, lr=0.3, update_per_step=False)
+        res.append((n.Wh, n.Wo, m))
+    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
+    (a_h, a_o, a_m), (b_h, b_o, b_m) = res
+    assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
+    assert codegen.kernel(net.ip, lstm_full) is not lstm_full.run_sequences
 
 
 # ---- configs and CLI --------------------------------------------------------------------------

@@ -245,23 +245,27 @@ def test_fd_peephole_flow_is_cut(arch, onehot):
 # --------------------------------------------------------------------------------------------
 # specialised kernels, inspect, full gradient, config
 # --------------------------------------------------------------------------------------------
-def test_specialised_kernel_bit_identical_peepholes(monkeypatch):
+@pytest.mark.parametrize("arch, init, onehot", [
+    c if PP_IDS[i] == "cerg" else pytest.param(*c, marks=pytest.mark.slow)
+    for i, c in enumerate(PP_CASES)], ids=PP_IDS)
+def test_specialised_kernel_bit_identical_peepholes(monkeypatch, arch, init, onehot):
+    """The CERG net with forget gates and peepholes in the fast tier (each specialised compile
+    costs ~10 s on a fresh machine); the other wirings in `make test-slow`."""
     rng = np.random.default_rng(66)
-    for arch, init, onehot in PP_CASES:
-        chunk = make_chunk(rng, 10, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 20),
-                           real_targets=not onehot)
-        net = LSTM97.random(arch, init, rng)
-        out = []
-        for flag in ("1", "0"):
-            monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
-            for per_step in (True, False):
-                n = net.copy()
-                m = n.train(chunk, lr=0.5, update_per_step=per_step)
-                out.append((n.Wh, n.Wo, m))
-        monkeypatch.delenv("LSTMRUN_SPECIALIZE")
-        for a, b in zip(out[:2], out[2:]):
-            assert all(np.array_equal(x, y) for x, y in zip(a, b))
-        assert codegen.kernel(net.ip) is not lstm97.run_sequences
+    chunk = make_chunk(rng, 10, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 20),
+                       real_targets=not onehot)
+    net = LSTM97.random(arch, init, rng)
+    out = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
+        for per_step in (True, False):
+            n = net.copy()
+            m = n.train(chunk, lr=0.5, update_per_step=per_step)
+            out.append((n.Wh, n.Wo, m))
+    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
+    for a, b in zip(out[:2], out[2:]):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert codegen.kernel(net.ip) is not lstm97.run_sequences
 
 
 @pytest.mark.parametrize("arch, init, onehot", [PP_CASES[0], PP_CASES[1], PP_CASES[6]],

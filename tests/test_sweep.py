@@ -91,7 +91,7 @@ def test_dask_localcluster_gives_the_same_trials_as_jobs_1(tmp_path):
 def test_kill_9_then_resume_equals_an_uninterrupted_run(tmp_path):
     """A run killed with SIGKILL mid-run keeps a readable trials.jsonl; --resume completes it and
     the final set of trials equals an uninterrupted run's."""
-    sets = ["--set", "protocol.budget=40000", "--set", "task.n_train=32", "--set", "task.n_test=32"]
+    sets = ["--set", "protocol.budget=20000", "--set", "task.n_train=32", "--set", "task.n_test=32"]
     full = tmp_path / "full"
     assert run("train", CFG, "--trials", 12, "--out", full, "-q", *sets).exit_code == 0
     killed = tmp_path / "killed"

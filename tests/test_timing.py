@@ -91,7 +91,7 @@ def test_pfg_functions():
 
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_yaml_documents_the_defaults(name):
-    data = yaml.safe_load((ROOT / "tasks" / f"{name}.yaml").read_text())
+    data = yaml.safe_load((ROOT / "lstmrun" / "tasks" / "data" / f"{name}.yaml").read_text())
     cls = TASKS[name]
     assert data["name"] == name
     assert set(data["params"]) == set(cls.params) - {"continual"}   # bools: not YAML defaults
