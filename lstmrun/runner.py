@@ -66,5 +66,5 @@ def warm_up(cfg: dict) -> None:
     net = make_model(cfg, task, np.random.default_rng(0))
     if cfg["model"]["kind"] == "guess":     # forward only
         net.evaluate(chunk, criterion="abs", threshold=0.1)
-    else:
-        net.train(chunk, lr=0.1)
+    else:   # with the config's update mode (the full gradient refuses per-step changes here)
+        net.train(chunk, lr=0.1, update_per_step=cfg["train"]["update"] == "step")
