@@ -52,7 +52,7 @@ run: install  ## install, then run the default experiment (Exp 1, 3x2 net, paper
 	$(BIN)lstmrun train $(CONFIG) --jobs $(JOBS)
 
 test: install-dev  ## install with test extras and run the fast tests (about 4 minutes on a fresh 2-core machine)
-	$(PYTHON) -m pytest --durations=8
+	$(PYTHON) -m pytest -n auto --maxprocesses=4 --durations=10
 
 test-slow: install-dev  ## the slow tier: every test on the specialised kernels, statistical checks and long runs
 	LSTMRUN_TEST_SPECIALIZE=1 $(PYTHON) -m pytest -q -m "slow or not slow" --durations=15

@@ -14,15 +14,10 @@ os.environ.setdefault("LSTMRUN_JOBS", "1")
 
 
 # The fast tier runs every LSTM on the generic kernel, which compiles once for all architectures
-# (a specialised kernel compiles once per architecture, ~10 s each on a fresh machine). The
+# (a specialised kernel compiles once per architecture, 10-30 s each on a fresh machine). The
 # specialised kernels are the same source with the sizes as constants; the tests that check them
 # bit for bit against the generic one set LSTMRUN_SPECIALIZE themselves. `make test-slow` runs the
-# whole suite on the specialised kernels (LSTMRUN_TEST_SPECIALIZE=1).
-import pytest  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def _generic_kernels(monkeypatch):
-    if os.environ.get("LSTMRUN_TEST_SPECIALIZE", "0") in ("0", "", "false", "no"):
-        monkeypatch.setenv("LSTMRUN_SPECIALIZE", "0")
-    yield
+# whole suite on the specialised kernels (LSTMRUN_TEST_SPECIALIZE=1). Set here, at import, so that
+# module-scoped fixtures (set up before any function-scoped one) see it too.
+if os.environ.get("LSTMRUN_TEST_SPECIALIZE", "0") in ("0", "", "false", "no"):
+    os.environ["LSTMRUN_SPECIALIZE"] = "0"

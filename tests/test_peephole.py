@@ -246,11 +246,11 @@ def test_fd_peephole_flow_is_cut(arch, onehot):
 # specialised kernels, inspect, full gradient, config
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("arch, init, onehot", [
-    c if PP_IDS[i] == "cerg" else pytest.param(*c, marks=pytest.mark.slow)
+    c if PP_IDS[i] == "gss02" else pytest.param(*c, marks=pytest.mark.slow)
     for i, c in enumerate(PP_CASES)], ids=PP_IDS)
 def test_specialised_kernel_bit_identical_peepholes(monkeypatch, arch, init, onehot):
-    """The CERG net with forget gates and peepholes in the fast tier (each specialised compile
-    costs ~10 s on a fresh machine); the other wirings in `make test-slow`."""
+    """GSS02's net (forget gate and peepholes) in the fast tier (each specialised compile costs
+    10-30 s on a fresh machine); the other wirings in `make test-slow`."""
     rng = np.random.default_rng(66)
     chunk = make_chunk(rng, 10, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 20),
                        real_targets=not onehot)
