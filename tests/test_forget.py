@@ -297,11 +297,11 @@ def _truncate(chunk, last_seq, cut):
 # specialised kernels
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("arch, init, onehot", [
-    c if FG_IDS[i] == "real-fg" else pytest.param(*c, marks=pytest.mark.slow)
-    for i, c in enumerate(FG_CASES)], ids=FG_IDS)
+    pytest.param(*c, marks=pytest.mark.slow) for c in FG_CASES], ids=FG_IDS)
 def test_specialised_kernel_bit_identical_forget(monkeypatch, arch, init, onehot):
-    """A small forget-gate net in the fast tier (each specialised compile costs 10-30 s on a fresh
-    machine); the other wirings, the GSC00 nets among them, in `make test-slow`."""
+    """`make test-slow` only (each specialised compile costs 10-30 s on a fresh machine): the fast
+    tier checks the specialised kernels on the 1997 net, GSS02's forget-gate and peephole net
+    (tests/test_peephole.py) and the full gradient's."""
     rng = np.random.default_rng(54)
     chunk = make_chunk(rng, 10, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 20),
                        real_targets=not onehot)
