@@ -20,7 +20,7 @@ from lstmrun.engine.elman import Elman, ElmanArch
 from lstmrun.engine.frnn import FRNN, FRNNArch
 from lstmrun.engine.guessing import arch_a1, arch_a2, draw_weights, guess
 from lstmrun.engine.lstm97 import M_CORRECT, M_MAXABS, M_NTGT, M_SSE
-from lstmrun.tasks.base import Chunk, empty_idx, empty_real
+from lstmrun.engine.chunk import Chunk, empty_idx, empty_real
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pytest
 from lstmrun.config import load
 from lstmrun.engine.frnn import FRNN, FRNNArch
 from lstmrun.runner import make_model
-from lstmrun.tasks.base import Chunk, empty_idx
+from lstmrun.engine.chunk import Chunk, empty_idx
 from lstmrun.tasks.registry import build_task
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ from reference import ref_forward, ref_sse, ref_train
 from lstmrun.engine import lstm97
 from lstmrun.engine.arch import Arch, Init, init_weights
 from lstmrun.engine.model import LSTM97
-from lstmrun.tasks.base import Chunk, empty_idx, empty_real
+from lstmrun.engine.chunk import Chunk, empty_idx, empty_real
 
 M_SSE, M_MAXABS, M_CORRECT, M_NTGT = lstm97.M_SSE, lstm97.M_MAXABS, lstm97.M_CORRECT, lstm97.M_NTGT
 
@@ -473,7 +473,7 @@ def test_specialised_kernel_is_vectorised_after_a_numba_env_change(monkeypatch, 
 
 
 def _spec_chunk(rng, arch, onehot, n=40):
-    from lstmrun.tasks.base import Chunk
+    from lstmrun.engine.chunk import Chunk
 
     lengths = rng.integers(3, 12, n)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)

@@ -284,7 +284,7 @@ def test_stop_at_first_error(learn):
 
 
 def _truncate(chunk, last_seq, cut):
-    from lstmrun.tasks.base import Chunk
+    from lstmrun.engine.chunk import Chunk
 
     offsets = chunk.offsets[:last_seq + 2].copy()
     offsets[-1] = cut

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstmrun.tasks.base import Chunk
+from lstmrun.engine.chunk import Chunk
 from lstmrun.tasks.grammar import TASKS_DIR, Grammar, make_train_test
 
 ALPHABET = ["B", "T", "P", "S", "X", "V", "E"]

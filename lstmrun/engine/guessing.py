@@ -36,7 +36,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..tasks.base import Chunk
+from .chunk import Chunk
 from .frnn import FRNNArch
 from .lstm97 import M_CORRECT
 

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..tasks.base import Chunk
+from .chunk import Chunk
 from .judge import FLAG_JUDGE, N_METRICS, finish_metrics, judge_step
 from .model import CRITERIA, KernelModel, step_flags
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tasks.base import Chunk
+from .chunk import Chunk
 from . import codegen, lstm97, lstm_full
 from .arch import SQUASH, Arch, Init, init_weights
 

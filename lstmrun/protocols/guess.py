@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.guessing import guess
-from ..tasks.base import Chunk
+from ..engine.chunk import Chunk
 
 
 def take(chunk: Chunk, idx) -> Chunk:

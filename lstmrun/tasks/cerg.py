@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .base import Chunk, empty_real
+from ..engine.chunk import Chunk, empty_real
 from .grammar import Grammar
 
 

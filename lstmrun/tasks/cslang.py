@@ -36,7 +36,7 @@ import numpy as np
 
 import yaml
 
-from .base import Chunk, empty_real
+from ..engine.chunk import Chunk, empty_real
 from .longlag import TASKS_DIR
 
 LETTERS = "abcdefgh"

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from lstmrun.tasks.base import Chunk, empty_real
+from ..engine.chunk import Chunk, empty_real
 
 TASKS_DIR: Path = Path(__file__).resolve().parent / "data"
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Chunk
+from ..engine.chunk import Chunk
 from .longlag import _check_choice, _check_nonneg, _LongLagTask, _offsets, _uniform_lengths, _yaml_defaults
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from lstmrun.tasks.base import Chunk, empty_idx, empty_real
+from ..engine.chunk import Chunk, empty_idx, empty_real
 
 TASKS_DIR: Path = Path(__file__).resolve().parent / "data"
 

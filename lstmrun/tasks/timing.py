@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Chunk
+from ..engine.chunk import Chunk
 from .longlag import _check_choice, _LongLagTask, _yaml_defaults
 
 SHAPES = ("cos", "tri", "rect")

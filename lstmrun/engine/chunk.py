@@ -1,4 +1,4 @@
-"""The data format every task generator fills and every engine kernel reads.
+"""The engine's input format, which every task generator fills and every kernel reads.
 
 A :class:`Chunk` holds ``n`` sequences laid end to end (padded arrays are not needed: ``offsets``
 gives each sequence's first step). The engine walks step ``t`` of sequence ``i`` at row
