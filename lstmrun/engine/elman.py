@@ -39,7 +39,7 @@ from numba import njit
 from .frnn import _load_z, logistic
 from .judge import finish_metrics, judge_step
 from .lstm97 import FLAG_JUDGE, FLAG_TRAIN
-from .model import KernelModel
+from .kernelmodel import KernelModel
 
 
 @dataclass(frozen=True)

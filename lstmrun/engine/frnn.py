@@ -66,7 +66,7 @@ from .judge import (  # noqa: F401
     judge_step,
 )
 from .fastexp import flogistic
-from .model import KernelModel
+from .kernelmodel import KernelModel
 
 OUTPUT_MODES = ("separate", "visible")
 RULES = ("rtrl", "bptt")

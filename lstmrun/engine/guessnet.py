@@ -53,7 +53,7 @@ from numba import njit
 
 from .chunk import Chunk
 from .judge import FLAG_JUDGE, N_METRICS, finish_metrics, judge_step
-from .model import CRITERIA, KernelModel, step_flags
+from .kernelmodel import CRITERIA, KernelModel, step_flags
 
 ARCHS = ("a1", "a2", "latch1", "latch2")
 ORDERS = ("ordered", "synchronous")
