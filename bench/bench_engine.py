@@ -134,6 +134,28 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
             "engine": engine, "peers": peers, "peer_weights": weights, "notes": notes}
 
 
+def cpu_line() -> str:
+    """The CPU the numbers hold for: its model and the widest double vector LLVM targets on it
+    (8 lanes with AVX-512, 4 with AVX2); the README's and docs' speed numbers name it."""
+    import platform
+
+    from llvmlite import binding
+
+    model = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    feats = binding.get_host_cpu_features()
+    lanes = 8 if feats.get("avx512f") else 4 if feats.get("avx2") or feats.get("avx") else 2
+    isa = "AVX-512" if lanes == 8 else "AVX2" if feats.get("avx2") else "AVX" if lanes == 4 else "SSE2"
+    return (f"CPU: {model} ({binding.get_host_cpu_name()}), {os.cpu_count()} cores; vector width "
+            f"{lanes} doubles ({isa})")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=5)
@@ -192,6 +214,7 @@ def main(argv=None):
             times[c["name"]]["engine"].append(c["engine"]())
             for p, fn in c["peers"].items():
                 times[c["name"]][p].append(fn())
+    print(cpu_line())
     print(f"training throughput, one thread, median of {a.rounds} interleaved rounds "
           f"(speed-up = median of per-round peer/engine time){' [--quick]' if a.quick else ''}")
     print("| case | weights | implementation | time steps/s | sequences/s | ns/step | engine speed-up |")
