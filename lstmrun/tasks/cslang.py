@@ -37,7 +37,7 @@ import numpy as np
 import yaml
 
 from ..engine.chunk import Chunk, empty_real
-from .longlag import TASKS_DIR
+from .common import TASKS_DIR
 
 LETTERS = "abcdefgh"
 

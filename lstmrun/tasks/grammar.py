@@ -19,8 +19,8 @@ import numpy as np
 import yaml
 
 from ..engine.chunk import Chunk, empty_real
+from .common import TASKS_DIR
 
-TASKS_DIR: Path = Path(__file__).resolve().parent / "data"
 
 _P_TOL = 1e-9
 

@@ -28,7 +28,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.chunk import Chunk
-from .longlag import _check_choice, _check_nonneg, _LongLagTask, _offsets, _uniform_lengths, _yaml_defaults
+from .common import (
+    SequenceTask,
+    check_choice,
+    check_nonneg,
+    offsets_of,
+    uniform_lengths,
+    yaml_defaults,
+)
 
 
 def _classes(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -36,20 +43,20 @@ def _classes(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(0, 2, size=n).astype(np.int64)
 
 
-class LatchTask(_LongLagTask):
+class LatchTask(SequenceTask):
     """The latch problem, variants I and II (module docstring)."""
 
     name = "latch"
     onehot = False
     criterion = "abs"
     n_out = 1
-    params = _yaml_defaults("latch", {"variant": (str, "I"), "length_min": (int, 500),
+    params = yaml_defaults("latch", {"variant": (str, "I"), "length_min": (int, 500),
                                       "length_max": (int, 600), "noise_var": (float, 0.2)})
 
     def __init__(self, p: dict) -> None:
         super().__init__(p)
-        _check_choice("variant", p["variant"], ("I", "II"))
-        _check_nonneg("noise_var", p["noise_var"])
+        check_choice("variant", p["variant"], ("I", "II"))
+        check_nonneg("noise_var", p["noise_var"])
         if p["length_max"] < p["length_min"] or p["length_min"] < 2:
             raise ValueError("task.length_min/length_max: need 2 <= length_min <= length_max")
         self.variant = p["variant"]
@@ -59,9 +66,9 @@ class LatchTask(_LongLagTask):
         self.threshold = 0.1
 
     def sample(self, rng: np.random.Generator, n: int) -> Chunk:
-        lengths = _uniform_lengths(rng, n, self.p["length_min"], self.p["length_max"])
+        lengths = uniform_lengths(rng, n, self.p["length_min"], self.p["length_max"])
         cls = _classes(rng, n)
-        offsets = _offsets(lengths)
+        offsets = offsets_of(lengths)
         T = int(offsets[-1])
         starts, last = offsets[:-1], offsets[1:] - 1
         noise = rng.normal(0.0, np.sqrt(self.p["noise_var"]), size=T)
@@ -80,7 +87,7 @@ class LatchTask(_LongLagTask):
         return self._chunk(offsets, x_real=x, targets=targets, has_target=has, extra={"cls": cls})
 
 
-class ParityTask(_LongLagTask):
+class ParityTask(SequenceTask):
     """Parity of the number of +1s in a -1/+1 sequence (module docstring)."""
 
     name = "parity"
@@ -88,18 +95,18 @@ class ParityTask(_LongLagTask):
     criterion = "abs"
     n_in = n_out = 1
     threshold = 0.1
-    params = _yaml_defaults("parity", {"length_min": (int, 500), "length_max": (int, 600),
+    params = yaml_defaults("parity", {"length_min": (int, 500), "length_max": (int, 600),
                                        "input_noise": (float, 0.0)})
 
     def __init__(self, p: dict) -> None:
         super().__init__(p)
-        _check_nonneg("input_noise", p["input_noise"])
+        check_nonneg("input_noise", p["input_noise"])
         if p["length_max"] < p["length_min"]:
             raise ValueError("task.length_min/length_max: need length_min <= length_max")
 
     def sample(self, rng: np.random.Generator, n: int) -> Chunk:
-        lengths = _uniform_lengths(rng, n, self.p["length_min"], self.p["length_max"])
-        offsets = _offsets(lengths)
+        lengths = uniform_lengths(rng, n, self.p["length_min"], self.p["length_max"])
+        offsets = offsets_of(lengths)
         T = int(offsets[-1])
         bits = rng.integers(0, 2, size=T).astype(np.int64)        # 1 = +1
         ones = np.add.reduceat(bits, offsets[:-1]) if n else np.zeros(0, np.int64)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.chunk import Chunk
-from .longlag import _check_choice, _LongLagTask, _yaml_defaults
+from .common import SequenceTask, check_choice, yaml_defaults
 
 SHAPES = ("cos", "tri", "rect")
 
@@ -88,7 +88,7 @@ class Stream:
         return cache[key]
 
 
-class _TimingTask(_LongLagTask):
+class _TimingTask(SequenceTask):
     """Shared parts: streams, sampling (one sequence per stream), records (``lstmrun eval``)."""
 
     criterion = "abs"
@@ -145,7 +145,7 @@ class MSDTask(_TimingTask):
     """Measuring spike delays (GSS02 §4.1-4.2; PROTOCOLS §13.3): output I(n) at spike n."""
 
     kind = "msd"
-    params = _yaml_defaults("msd", {**_TimingTask._base, "continual": (bool, True)})
+    params = yaml_defaults("msd", {**_TimingTask._base, "continual": (bool, True)})
 
     def _stream_chunk(self, delays, n: int) -> Chunk:
         ends = self._ends(delays, n)
@@ -165,7 +165,7 @@ class GTSTask(_TimingTask):
     """Generating timed spikes (GSS02; PROTOCOLS §13.3): target 1 at T(n), 0 elsewhere."""
 
     kind = "gts"
-    params = _yaml_defaults("gts", {**_TimingTask._base, "F": (int, 10), "delays": (list, [0])})
+    params = yaml_defaults("gts", {**_TimingTask._base, "F": (int, 10), "delays": (list, [0])})
 
     def _stream_chunk(self, delays, n: int) -> Chunk:
         ends = self._ends(delays, n)
@@ -185,12 +185,12 @@ class PFGTask(_TimingTask):
     kind = "pfg"
     threshold = 0.3               # GSS02 PFG: |error| < 0.3 (PROTOCOLS §13.2)
     uses_delays = False
-    params = _yaml_defaults("pfg", {k: v for k, v in _TimingTask._base.items() if k != "delays"}
+    params = yaml_defaults("pfg", {k: v for k, v in _TimingTask._base.items() if k != "delays"}
                             | {"F": (int, 25), "shape": (str, "cos")})
 
     def __init__(self, p: dict) -> None:
         super().__init__(p)
-        _check_choice("shape", p["shape"], SHAPES)
+        check_choice("shape", p["shape"], SHAPES)
 
     def _ends(self, delays, n: int) -> np.ndarray:
         return (np.arange(1, n + 1) * self.p["F"] - 1).astype(np.int64)
