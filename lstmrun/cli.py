@@ -129,7 +129,9 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, schedu
     if quiet:
         click.echo(str(run_dir))
     else:
-        _print_summary(summary)
+        from .report import print_summary
+
+        print_summary(summary)
         click.echo(f"results: {run_dir}")
 
 
@@ -272,46 +274,6 @@ def _compile(jobs_list, quiet: bool) -> None:
         note.cancel()
 
 
-def _print_summary(summary: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    paper = summary.get("paper") or {}
-    unit = summary.get("unit", "sequences")     # "guesses" for random weight guessing
-    st = summary.get(f"{unit}_to_solve") or {}
-    differs = paper.get("setup_differs")
-    t = Table(title=f"{summary['experiment']}: ours vs the paper" + (
-        f"\n(--set changed {', '.join(differs)}: the paper's row is another setup)"
-        if differs else ""))
-    t.add_column("")
-    t.add_column("ours", justify="right")
-    t.add_column("paper (other setup)" if differs else "paper", justify="right")
-    pct = (f"{100 * summary['success_rate']:.0f}% ({summary['solved']}/{summary['trials']})"
-           if summary["trials"] else "-")
-    ppct = paper.get("success_pct")
-    t.add_row("success", pct, f"{ppct}%" if ppct is not None else "-")
-    fmt = (lambda v: f"{v:,.0f}" if isinstance(v, (int, float)) else "-")
-    pmean = paper.get(f"mean_{unit}")
-    t.add_row(f"mean {unit} to solve", fmt(st.get("mean")),
-              fmt(pmean) if isinstance(pmean, (int, float)) or pmean is None else str(pmean))
-    t.add_row("median", fmt(st.get("median")), "-")
-    t.add_row("min - max", f"{fmt(st.get('min'))} - {fmt(st.get('max'))}" if st else "-",
-              paper.get("range", "-"))
-    if "test_fraction_correct" in summary:
-        t.add_row("test fraction correct (mean)", f"{summary['test_fraction_correct']['mean']:.3f}",
-                  "-")
-    if "cerg" in summary:                   # GSC00 Table 2: good and rest beside perfect
-        cg = summary["cerg"]
-        for cat in ("good", "rest"):
-            c = cg[cat]
-            ml = f" <{c['mean_length']:,.0f}>" if c["mean_length"] is not None else ""
-            pp, pl = paper.get(f"{cat}_pct"), paper.get(f"{cat}_mean_length")
-            t.add_row(f"{cat} <mean error-free test length>", f"{c['pct']:.0f}% ({c['n']}){ml}",
-                      "-" if pp is None else f"{pp}%" + (f" <{pl:,}>" if pl else ""))
-    t.add_row("trials", str(summary["trials"]), str(paper.get("trials", "-")))
-    Console(stderr=False).print(t)
-
-
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help=SET_HELP)
@@ -438,13 +400,10 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
     sweep.json manifest. Example: lstmrun sweep configs/paper/exp1_erg_3x2_lr05.yaml
     --grid train.lr=0.1,0.2,0.5 --trials 10 --jobs 2
     """
-    import datetime as _dt
-    import secrets
-
     from .config import ConfigError
     from .rundir import META, RunFolderError, lock_folder, open_run
-    from .sweep import (check_manifest, load_sweep_file, make_points, parse_pairs,
-                        write_manifest)
+    from .sweep import (check_manifest, default_sweep_dir, load_sweep_file, make_points,
+                        parse_pairs, write_manifest)
 
     _check_executor(executor, scheduler)
     common = list(sets)
@@ -468,8 +427,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
                 raise ConfigError("--out and --resume name different folders")
             sdir = Path(resume)
         else:
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            sdir = Path(out) if out else Path("results") / "sweeps" / f"{stamp}-{secrets.token_hex(3)}"
+            sdir = Path(out) if out else default_sweep_dir()
         sweep_lock = lock_folder(sdir)     # before anything is read or written there
         if resume:
             check_manifest(sdir, points)

@@ -448,3 +448,44 @@ def report_command(run_dirs, fmt: str = "md", out=None) -> str:
         for f, name in OUT_NAMES.items():
             (out / name).write_text(text if f == fmt else render(rows, f))
     return text
+
+
+def print_summary(summary: dict) -> None:
+    """The table `lstmrun train` prints at the end of a run: ours beside the paper's numbers."""
+    from rich.console import Console
+    from rich.table import Table
+
+    paper = summary.get("paper") or {}
+    unit = summary.get("unit", "sequences")     # "guesses" for random weight guessing
+    st = summary.get(f"{unit}_to_solve") or {}
+    differs = paper.get("setup_differs")
+    t = Table(title=f"{summary['experiment']}: ours vs the paper" + (
+        f"\n(--set changed {', '.join(differs)}: the paper's row is another setup)"
+        if differs else ""))
+    t.add_column("")
+    t.add_column("ours", justify="right")
+    t.add_column("paper (other setup)" if differs else "paper", justify="right")
+    pct = (f"{100 * summary['success_rate']:.0f}% ({summary['solved']}/{summary['trials']})"
+           if summary["trials"] else "-")
+    ppct = paper.get("success_pct")
+    t.add_row("success", pct, f"{ppct}%" if ppct is not None else "-")
+    fmt = (lambda v: f"{v:,.0f}" if isinstance(v, (int, float)) else "-")
+    pmean = paper.get(f"mean_{unit}")
+    t.add_row(f"mean {unit} to solve", fmt(st.get("mean")),
+              fmt(pmean) if isinstance(pmean, (int, float)) or pmean is None else str(pmean))
+    t.add_row("median", fmt(st.get("median")), "-")
+    t.add_row("min - max", f"{fmt(st.get('min'))} - {fmt(st.get('max'))}" if st else "-",
+              paper.get("range", "-"))
+    if "test_fraction_correct" in summary:
+        t.add_row("test fraction correct (mean)", f"{summary['test_fraction_correct']['mean']:.3f}",
+                  "-")
+    if "cerg" in summary:                   # GSC00 Table 2: good and rest beside perfect
+        cg = summary["cerg"]
+        for cat in ("good", "rest"):
+            c = cg[cat]
+            ml = f" <{c['mean_length']:,.0f}>" if c["mean_length"] is not None else ""
+            pp, pl = paper.get(f"{cat}_pct"), paper.get(f"{cat}_mean_length")
+            t.add_row(f"{cat} <mean error-free test length>", f"{c['pct']:.0f}% ({c['n']}){ml}",
+                      "-" if pp is None else f"{pp}%" + (f" <{pl:,}>" if pl else ""))
+    t.add_row("trials", str(summary["trials"]), str(paper.get("trials", "-")))
+    Console(stderr=False).print(t)

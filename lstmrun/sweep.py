@@ -104,6 +104,15 @@ def load_sweep_file(path: str) -> tuple[list[str], list, list, list[str]]:
     return configs, grids, zips, sets
 
 
+def default_sweep_dir() -> Path:
+    """``results/sweeps/<timestamp>-<id>/``."""
+    import datetime as _dt
+    import secrets
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Path("results") / "sweeps" / f"{stamp}-{secrets.token_hex(3)}"
+
+
 def manifest(points: list[dict]) -> dict:
     return {"points": [{"name": p["name"], "config": p["config"], "sets": p["sets"],
                         "run": p["name"]} for p in points]}
