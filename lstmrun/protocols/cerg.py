@@ -30,7 +30,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import LSTM97
-from ..engine.lstm97 import M_CORRECT, M_NTGT
+from ..engine.judge import M_CORRECT, M_NTGT
+from .base import DIVERGED, TrainSettings, diverged, threshold
 
 FIRST_PREFIX = 512
 GROWTH = 4
@@ -72,9 +73,8 @@ def test_net(net: LSTM97, task, rng, pr: dict, thr: float, stop_early: bool) -> 
 
 def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
         train_rng: np.random.Generator) -> dict:
-    pr, tr = cfg["protocol"], cfg["train"]
-    thr = float(task.threshold if pr["threshold"] is None else pr["threshold"])
-    per_step = tr["update"] == "step"
+    pr, tr, ts = cfg["protocol"], cfg["train"], TrainSettings.of(cfg)
+    thr = threshold(cfg, task)
     budget = pr["budget"]
     net.lr_decay = float(tr["lr_decay"])
     net.stop_at_error = True
@@ -85,13 +85,13 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
     solved = False
     reason = f"budget of {budget} training streams exhausted"
     while seen < budget:
-        n, full = run_stream(net, task, train_rng, pr["stream_cap"], learn=True, lr=tr["lr"],
-                             per_step=per_step, thr=thr)
+        n, full = run_stream(net, task, train_rng, pr["stream_cap"], learn=True, lr=ts.lr,
+                             per_step=ts.per_step, thr=thr)
         seen += 1
         steps += n + (0 if full else 1)
         acc.append(n)
-        if not (np.isfinite(net.Wh).all() and np.isfinite(net.Wo).all()):
-            reason = "weights diverged (non-finite)"
+        if diverged(net):
+            reason = DIVERGED
             break
         if every and seen % every == 0:
             curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])

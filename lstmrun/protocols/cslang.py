@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.lstm97 import M_CORRECT
-from .exp1 import Curve, TrainOrder
+from .base import DIVERGED, Curve, TrainOrder, TrainSettings, diverged, threshold
 
 TEST_BLOCK_STEPS = 1 << 20   # test strings are built and run in blocks of about this many steps
 
@@ -80,33 +80,28 @@ def gen_prefix(net, task, thr: float, n_max: int | None = None) -> int:
     return top
 
 
-def _finite(net) -> bool:
-    return bool(np.isfinite(net.Wh).all() and np.isfinite(net.Wo).all())
-
-
 def run(cfg: dict, task, net, data_rng: np.random.Generator,
         train_rng: np.random.Generator) -> dict:
-    pr, tr = cfg["protocol"], cfg["train"]
-    thr = float(task.threshold if pr["threshold"] is None else pr["threshold"])
+    pr, ts = cfg["protocol"], TrainSettings.of(cfg)
+    thr = threshold(cfg, task)
     train_c = task.strings(task.training_ns(), symbols=False)
-    order = TrainOrder(train_c.n, tr["sampling"], train_rng)
+    order = TrainOrder(train_c.n, ts.sampling, train_rng)
     curve = Curve(pr["budget"] + pr["train_after_solved"], pr["curve_points"], task.n_out)
-    per_step = tr["update"] == "step"
     seen = 0
     solved = False
-    diverged = False
+    went_off = False
 
     def train(m: int) -> bool:
         nonlocal seen
-        metrics = net.train(train_c, order.take(m), lr=tr["lr"], update_per_step=per_step,
+        metrics = net.train(train_c, order.take(m), lr=ts.lr, update_per_step=ts.per_step,
                             criterion="abs", threshold=thr)
         seen += m
         curve.add(metrics, seen)
-        return _finite(net)
+        return not diverged(net)
 
     while seen < pr["budget"]:
         if not train(min(pr["check_every"], pr["budget"] - seen)):
-            diverged = True
+            went_off = True
             break
         if net.all_correct(train_c, criterion="abs", threshold=thr):
             solved = True
@@ -116,8 +111,8 @@ def run(cfg: dict, task, net, data_rng: np.random.Generator,
         res["reason"] = (f"every training string (n = {task.p['n_min']}..{task.p['n_max']}) "
                          f"correct (threshold {thr:g})")
         res["gen_n_at_solve"] = gen_prefix(net, task, thr)
-    elif diverged:
-        res["reason"] = "weights diverged (non-finite)"
+    elif went_off:
+        res["reason"] = DIVERGED
     else:
         res["reason"] = f"budget of {pr['budget']} training strings exhausted"
     if solved and pr["train_after_solved"]:
@@ -125,8 +120,8 @@ def run(cfg: dict, task, net, data_rng: np.random.Generator,
         best, best_at, end = res["gen_n_at_solve"], seen, seen + pr["train_after_solved"]
         while seen < end:
             if not train(min(pr["gen_check_every"], end - seen)):
-                diverged = True
-                res["reason"] += "; weights diverged (non-finite) while training on"
+                went_off = True
+                res["reason"] += f"; {DIVERGED} while training on"
                 break
             if net.all_correct(train_c, criterion="abs", threshold=thr):
                 g = gen_prefix(net, task, thr)
@@ -134,7 +129,7 @@ def run(cfg: dict, task, net, data_rng: np.random.Generator,
                     best, best_at = g, seen
         res.update(gen_n_best=best, best_at=best_at, sequences_trained=seen)
     curve.flush(seen)
-    if not diverged:
+    if not went_off:
         ok = net.evaluate(train_c, criterion="abs", threshold=thr)[:, M_CORRECT]
         res["train_correct"] = round(float(ok.mean()), 4)
         res.update(generalisation(net, task, thr))

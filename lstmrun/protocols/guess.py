@@ -24,6 +24,7 @@ import numpy as np
 
 from ..engine.guessing import guess
 from ..engine.chunk import Chunk
+from .base import threshold
 
 
 def take(chunk: Chunk, idx) -> Chunk:
@@ -114,7 +115,7 @@ def _concat(chunks: list[Chunk]) -> Chunk:
 def run(cfg: dict, task, net, data_rng: np.random.Generator,
         train_rng: np.random.Generator) -> dict:
     pr = cfg["protocol"]
-    thr = float(task.threshold if pr.get("threshold") is None else pr["threshold"])
+    thr = threshold(cfg, task)
     train = draw_set(task, data_rng, pr["train_size"], pr["balanced"])
     test = draw_set(task, data_rng, pr["test_size"], pr["balanced"]) if pr["test_size"] else None
     stats: dict = {}

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.lstm97 import M_CORRECT, M_NTGT, M_SSE
+from ..engine.judge import M_CORRECT, M_NTGT, M_SSE
+from .base import DIVERGED, TrainSettings, diverged, threshold
 
 FIRST_PREFIX = 10
 GROWTH = 4
@@ -98,9 +99,8 @@ def stream_rmse(net, task, rng) -> float:
 
 def run(cfg: dict, task, net, data_rng: np.random.Generator,
         train_rng: np.random.Generator) -> dict:
-    pr, tr = cfg["protocol"], cfg["train"]
-    thr = float(task.threshold if pr["threshold"] is None else pr["threshold"])
-    per_step = tr["update"] == "step"
+    pr, ts = cfg["protocol"], TrainSettings.of(cfg)
+    thr = threshold(cfg, task)
     budget = pr["budget"]
     n_test = task.p["test_events"]
     net.stop_at_error = True
@@ -112,12 +112,12 @@ def run(cfg: dict, task, net, data_rng: np.random.Generator,
     first: list[int] = []
     while seen < budget:
         k, full, n = run_stream(net, task, train_rng, task.p["train_events"], learn=True,
-                                lr=tr["lr"], per_step=per_step, thr=thr)
+                                lr=ts.lr, per_step=ts.per_step, thr=thr)
         seen += 1
         steps += n
         acc.append(k)
-        if not (np.isfinite(net.Wh).all() and np.isfinite(net.Wo).all()):
-            reason = "weights diverged (non-finite)"
+        if diverged(net):
+            reason = DIVERGED
             break
         if every and seen % every == 0:
             curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
