@@ -264,17 +264,11 @@ def _cross_checks(cfg: dict, source: str) -> None:
     if cfg["train"]["lr_decay"] != 1.0 and pname != "cerg":
         raise ConfigError(f"{source}: train.lr_decay: only with protocol.name cerg (the rate "
                           "goes back to train.lr at every training stream)")
-    if (pname == "cslang") != (cfg["task"].get("name") in ("anbn", "anbncn")):
-        raise ConfigError(f"{source}: protocol.name cslang goes with task.name anbn or anbncn "
-                          "(lstmrun/protocols/cslang.py)")
-    if pname == "cerg" and (m["kind"] != "lstm97" or cfg["task"].get("name") != "cerg"):
-        raise ConfigError(f"{source}: protocol.name cerg needs model.kind lstm97 and task.name "
-                          "cerg")
-    timing_tasks = ("msd", "nmsd", "gts", "pfg")
-    if (pname == "timing") != (cfg["task"].get("name") in timing_tasks) or \
-            (pname == "timing" and m["kind"] != "lstm97"):
-        raise ConfigError(f"{source}: protocol.name timing goes with model.kind lstm97 and the "
-                          f"timing tasks ({', '.join(timing_tasks)}), and they with it")
+    from .protocols import check as protocol_check
+
+    why = protocol_check(pname, cfg["task"].get("name"), m["kind"])
+    if why:
+        raise ConfigError(f"{source}: {why}")
     if any(i[k] is not None for k in ("input_gate_bias", "output_gate_bias", "forget_gate_bias")) \
             and m["biases"] == "none":
         raise ConfigError(f"{source}: init: gate biases given but model.biases is 'none'")

@@ -179,7 +179,7 @@ def count_unit(cfg: dict) -> str:
 
 
 def summarize(cfg: dict, trials: list[dict]) -> dict:
-    from .protocols import cerg, cslang
+    from .protocols import summary as protocol_summary
 
     unit = count_unit(cfg)
     solved = sorted(t[unit] for t in trials if t["solved"])
@@ -199,10 +199,9 @@ def summarize(cfg: dict, trials: list[dict]) -> dict:
           if t["solved"] and t.get("test_fraction_correct") is not None]
     if fr:                                  # guessing: the solvers' share of correct test sequences
         s["test_fraction_correct"] = {"mean": float(np.mean(fr)), "min": float(np.min(fr))}
-    if cfg["protocol"]["name"] == "cerg":   # GSC00 Table 2: perfect / good / rest
-        s["cerg"] = cerg.summary(trials)
-    if cfg["protocol"]["name"] == "cslang":  # GS01: generalisation (largest n all correct)
-        s["cslang"] = cslang.summary(trials)
+    extra = protocol_summary(cfg["protocol"]["name"], trials)   # GSC00's cerg, GS01's cslang
+    if extra is not None:
+        s[cfg["protocol"]["name"]] = extra
     s["paper"] = cfg.get("paper")
     return s
 

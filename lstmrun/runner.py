@@ -16,13 +16,11 @@ import time
 import numpy as np
 
 from .factory import make_arch, make_init, make_model  # noqa: F401  (the runner's public names)
-from .protocols import cerg, cslang, exp1, guess, online, timing
+from .protocols import BY_NAME
 from .rundir import count_unit
 from .tasks.registry import build_task
 
-PROTOCOLS = {"exp1": exp1.run, "guess": guess.run, "abs": online.run, "st12": online.run,
-             "st3": online.run, "nseq": online.run, "cerg": cerg.run, "cslang": cslang.run,
-             "timing": timing.run}
+PROTOCOLS = {name: m.run for name, m in BY_NAME.items()}
 
 
 def trial_seed(run_seed: int, k: int) -> int:

@@ -64,3 +64,22 @@ def test_settings_threshold_divergence():
     assert not diverged(Net)
     Net.Wo = np.array([[np.nan, 0.0]])
     assert diverged(Net)
+
+
+def test_every_protocol_declares_what_it_runs():
+    import glob
+
+    from lstmrun.config import SCHEMA, load
+    from lstmrun.protocols import BY_NAME, check
+
+    allowed = SCHEMA["protocol"]["name"]
+    assert all(allowed.check(n) is None for n in BY_NAME)
+    assert allowed.check("nope") is not None
+    for f in glob.glob(str(__import__("pathlib").Path(__file__).resolve().parents[1]
+                           / "configs" / "*" / "*.yaml")):
+        cfg = load(f)
+        assert check(cfg["protocol"]["name"], cfg["task"]["name"], cfg["model"]["kind"]) is None
+    assert "cslang" in check("exp1", "anbn", "lstm97")          # anbn runs under cslang only
+    assert "timing" in check("st3", "msd", "lstm97")
+    assert "task.name cerg" in check("cerg", "embedded_reber", "lstm97")
+    assert "model.kind lstm97" in check("timing", "msd", "frnn")

@@ -13,6 +13,17 @@ from ..engine.judge import M_CORRECT, M_NTGT, M_SSE
 DIVERGED = "weights diverged (non-finite)"
 
 
+@dataclass(frozen=True)
+class Accepts:
+    """What a protocol module declares it runs (``ACCEPTS`` in each module; config validation and
+    the runner read these instead of naming protocols)."""
+
+    names: tuple[str, ...]                  # the protocol.name values the module's run() serves
+    tasks: tuple[str, ...] | None = None    # task.name values it runs (None: any)
+    models: tuple[str, ...] | None = None   # model.kind values it runs (None: any)
+    exclusive: bool = False                 # its tasks run under this protocol only
+
+
 def diverged(net) -> bool:
     """Whether a weight has become NaN or infinite."""
     return not (np.isfinite(net.Wh).all() and np.isfinite(net.Wo).all())

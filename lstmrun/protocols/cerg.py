@@ -31,10 +31,13 @@ import numpy as np
 
 from ..engine import LSTM97
 from ..engine.judge import M_CORRECT, M_NTGT
-from .base import DIVERGED, TrainSettings, diverged, threshold
+from .base import DIVERGED, Accepts, diverged, threshold, TrainSettings
 
 FIRST_PREFIX = 512
 GROWTH = 4
+
+ACCEPTS = Accepts(("cerg",), tasks=("cerg",), models=("lstm97",))
+
 
 
 def run_stream(net: LSTM97, task, rng: np.random.Generator, cap: int, *, learn: bool,

@@ -32,9 +32,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.lstm97 import M_CORRECT
-from .base import DIVERGED, Curve, TrainOrder, TrainSettings, diverged, threshold
+from .base import DIVERGED, Accepts, Curve, diverged, threshold, TrainOrder, TrainSettings
 
 TEST_BLOCK_STEPS = 1 << 20   # test strings are built and run in blocks of about this many steps
+
+ACCEPTS = Accepts(("cslang",), tasks=("anbn", "anbncn"), exclusive=True)
+
 
 
 def _blocks(task, lo: int, hi: int, first: int = TEST_BLOCK_STEPS):

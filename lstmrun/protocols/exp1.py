@@ -17,7 +17,10 @@ import numpy as np
 from ..engine import LSTM97
 from ..engine.judge import M_CORRECT
 from ..tasks.grammar import make_train_test
-from .base import DIVERGED, Curve, TrainOrder, TrainSettings, diverged
+from .base import DIVERGED, Accepts, Curve, diverged, TrainOrder, TrainSettings
+
+ACCEPTS = Accepts(("exp1",), tasks=("embedded_reber", "reber", "grammar"))
+
 
 
 def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,

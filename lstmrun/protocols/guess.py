@@ -24,7 +24,10 @@ import numpy as np
 
 from ..engine.guessing import guess
 from ..engine.chunk import Chunk
-from .base import threshold
+from .base import Accepts, threshold
+
+ACCEPTS = Accepts(("guess",), models=("guess",))
+
 
 
 def take(chunk: Chunk, idx) -> Chunk:

@@ -34,6 +34,10 @@ import numpy as np
 from ..engine import LSTM97
 from ..engine.lstm97 import M_CORRECT, M_MAXABS, M_NTGT, M_SSE, M_SUMABS
 from .exp1 import Curve
+from .base import Accepts
+
+ACCEPTS = Accepts(("abs", "st12", "st3", "nseq"))
+
 
 
 def _threshold(cfg: dict, task) -> float:

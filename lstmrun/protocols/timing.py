@@ -29,10 +29,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.judge import M_CORRECT, M_NTGT, M_SSE
-from .base import DIVERGED, TrainSettings, diverged, threshold
+from .base import DIVERGED, Accepts, diverged, threshold, TrainSettings
 
 FIRST_PREFIX = 10
 GROWTH = 4
+
+ACCEPTS = Accepts(("timing",), tasks=("msd", "nmsd", "gts", "pfg"), models=("lstm97",),
+                  exclusive=True)
+
 
 
 def _events_before_error(stream, chunk, m: np.ndarray, n: int) -> tuple[int, bool]:
