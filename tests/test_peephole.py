@@ -299,14 +299,16 @@ def test_config_key():
     from lstmrun.runner import make_arch
     from lstmrun.tasks.registry import build_task
 
-    base = {"task": {"name": "exp6a"}, "model": {"blocks": 2, "cells_per_block": 2,
-                                                 "biases": "all", "peepholes": True}}
+    base = {"task": {"name": "exp6a"}, "protocol": {"name": "st3"},
+            "model": {"blocks": 2, "cells_per_block": 2, "biases": "all", "peepholes": True}}
     cfg = validate(base)
     assert cfg["model"]["peepholes"] is True
-    assert validate({"task": {"name": "exp6a"}})["model"]["peepholes"] is False
+    assert validate({"task": {"name": "exp6a"}, "protocol": {"name": "st3"}}
+                    )["model"]["peepholes"] is False
     arch = make_arch(cfg, build_task(cfg["task"]))
     assert arch.peepholes and arch.n_weights() == 156 + 2 * 2 * 2
     with pytest.raises(ConfigError, match="model.peepholes"):
-        validate({"task": {"name": "exp6a"}, "model": {"kind": "elman", "peepholes": True}})
+        validate({"task": {"name": "exp6a"}, "protocol": {"name": "st3"},
+                  "model": {"kind": "elman", "peepholes": True}})
     with pytest.raises(ConfigError, match="peepholes"):
         validate(dict(base, train={"gradient": "full", "update": "sequence"}))
