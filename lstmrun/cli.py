@@ -436,6 +436,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
         else:
             write_manifest(sdir, points)
         for p in points:
+            _mark_overrides(p["cfg"], p["config"], p["sets"])
             rdir = sdir / p["name"]
             entries[p["name"]] = (p["cfg"], *open_run(rdir, p["cfg"], resume=bool(resume) and
                                                       (rdir / META).exists()))

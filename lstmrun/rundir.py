@@ -139,6 +139,9 @@ def check_resume(run_dir, cfg: dict) -> list[int]:
         raise RunFolderError(f"{run_dir}: not a run folder (no {CONFIG}/{META})")
     new = yaml.safe_load(dump(cfg))
     old = _resolved_run_config(run_dir)
+    for c in (old, new):        # derived from the overrides, not a setting (runs made before it)
+        if isinstance(c, dict) and isinstance(c.get("paper"), dict):
+            c["paper"].pop("setup_differs", None)
     if old != new:
         diff = sorted(diff_keys(old, new))
         raise RunFolderError(

@@ -323,3 +323,21 @@ def test_task_data_ship_inside_the_package():
     assert (grammar.TASKS_DIR / "embedded_reber.yaml").is_file()
     pkg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert "data/*.yaml" in pkg["package-data"]["lstmrun.tasks"]
+
+
+def test_sweep_points_that_change_the_paper_setup_are_marked(tmp_path):
+    out = tmp_path / "sw"
+    r = run("sweep", CFG, "--grid", "train.lr=0.5,0.2", "--trials", 1, "--out", out, "-q",
+            "--jobs", 1, *TINY)
+    assert r.exit_code == 0, r.output
+    for name in ("exp1_erg_4x1_lr05__lr=0.5", "exp1_erg_4x1_lr05__lr=0.2"):
+        differs = json.loads((out / name / "summary.json").read_text())["paper"]["setup_differs"]
+        assert ("train.lr" in differs) == name.endswith("0.2")
+    # a run folder written before setup_differs existed resumes all the same
+    run_dir = out / "exp1_erg_4x1_lr05__lr=0.2"
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    del cfg["paper"]["setup_differs"]
+    cfg["trials"] = 2
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    r = run("train", CFG, "--trials", 2, "--resume", run_dir, "-q", "--set", "train.lr=0.2", *TINY)
+    assert r.exit_code == 0, r.output
