@@ -21,3 +21,23 @@ os.environ.setdefault("LSTMRUN_JOBS", "1")
 # module-scoped fixtures (set up before any function-scoped one) see it too.
 if os.environ.get("LSTMRUN_TEST_SPECIALIZE", "0") in ("0", "", "false", "no"):
     os.environ["LSTMRUN_SPECIALIZE"] = "0"
+
+
+def pytest_configure(config):
+    """Compile the generic LSTM kernel once, here, before pytest-xdist starts its workers: they
+    then load it from Numba's on-disk cache instead of each compiling it at the same time (about
+    a minute of a fresh 2-core machine's time)."""
+    if hasattr(config, "workerinput") or os.environ.get("LSTMRUN_SPECIALIZE") != "0":
+        return
+    if not getattr(config.option, "numprocesses", None):
+        return      # one process: it compiles on first use as it would here
+    import numpy as np
+
+    from lstmrun.engine import LSTM97, Arch, Init
+    from lstmrun.engine.chunk import Chunk
+
+    arch = Arch(2, 1, 1, 1)
+    net = LSTM97.random(arch, Init(0.1), np.random.default_rng(0))
+    chunk = Chunk(np.array([0, 3], np.int64), np.zeros(0, np.int32), np.zeros((3, 2)),
+                  np.zeros((3, 1)), np.ones(3, np.uint8), np.zeros(3, np.int64), False, 2, 1)
+    net.train(chunk, lr=0.1)
