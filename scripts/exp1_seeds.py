@@ -1,7 +1,8 @@
 """Tabulate scripts/exp1_seeds.sh: per Table 1 row and pooled, success over all seeds with 95%
 intervals (Wilson; and a seed-cluster bootstrap, since the trials of one seed share its three set
 pairs), mean strings-to-solve (solved trials) with a seed-cluster bootstrap CI, beside the paper.
-Usage: python scripts/exp1_seeds.py OUT_DIR [--per-seed]"""
+Usage: python scripts/exp1_seeds.py OUT_DIR [--per-seed] [--detail] [--all]
+(--all: also seeds whose five rows are not all finished; by default only complete seeds count)"""
 import json
 import sys
 from math import comb, sqrt
@@ -34,6 +35,9 @@ def load(out):
             f = sd / r / "trials.jsonl"
             if (sd / r / "summary.json").exists():
                 data.setdefault(r, {})[sd.name] = [json.loads(x) for x in f.read_text().splitlines() if x]
+    if "--all" not in sys.argv:   # only seeds with all five rows finished
+        full = set.intersection(*(set(data.get(r, {})) for r in ROWS)) if data else set()
+        data = {r: {sd: v for sd, v in ps.items() if sd in full} for r, ps in data.items()}
     return data
 
 
@@ -102,3 +106,32 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def detail(out):
+    """Failures by kind (stuck: under 60% of training strings correct at the end, i.e. the T/P
+    lag never learned; near: the rest) and by set pair; solved within the paper's stated range for
+    3x2 alpha 0.5 (3,800-24,100)."""
+    data = load(out)
+    print("| row | failed | stuck (<60% train strings correct) | near | (seed, set pair) of failures | "
+          "set pairs with >= 3 of 10 failing |")
+    print("|---|---|---|---|---|---|")
+    for r in ROWS:
+        if r not in data:
+            continue
+        f = [(sd, t) for sd, ts in data[r].items() for t in ts if not t["solved"]]
+        stuck = sum(t["final"]["train_correct"] < 0.6 for _, t in f)
+        pairs = {}
+        for sd, t in f:
+            pairs[(sd, t["data_set"])] = pairs.get((sd, t["data_set"]), 0) + 1
+        bad = sum(v >= 3 for v in pairs.values())
+        print(f"| {r} | {len(f)} | {stuck} | {len(f) - stuck} | "
+              + ", ".join(f"{sd[4:]}/{d}:{v}" for (sd, d), v in sorted(pairs.items())) + f" | {bad} |")
+    if "3x2_lr05" in data:
+        tr = [t for ts in data["3x2_lr05"].values() for t in ts]
+        k = sum(t["solved"] and t["sequences"] <= 24100 for t in tr)
+        print(f"\n3x2 alpha 0.5: solved within 24,100 strings (the paper's slowest of 30): {k}/{len(tr)}")
+
+
+if __name__ == "__main__" and "--detail" in sys.argv:
+    detail(sys.argv[1])
