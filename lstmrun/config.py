@@ -143,6 +143,11 @@ SCHEMA: dict[str, dict[str, F]] = {
         "test_size": F((int,), 256, _pos, "ST1/ST2 test-set size"),
         "st1_max_wrong": F((int,), 0, _nonneg, "ST1: misclassified test sequences allowed"),
         "st2_max_error": F((float,), 0.01, _pos, "ST2: bound on the mean absolute test error"),
+        "st_test_set": F((str,), "fresh", _one_of("fresh", "fixed"),
+                         "ST1/ST2: a fresh random test set at every check, or one drawn at the "
+                         "trial's start and reused (A13)"),
+        "st_consecutive": F((int,), 1, _pos, "ST1/ST2: checks in a row the rule must hold on "
+                            "(count reported at the last of them; A13)"),
         "n_seq": F((int,), 140, _pos, "Exp 5: n_seq"),
         "post_test": F((int,), 2560, _nonneg, "fresh sequences tested after success (0: none)"),
         # guess (random weight guessing): budget counts guesses; test_size is its test set

@@ -94,3 +94,86 @@ def test_legal_targets_are_multi_hot():
     bits = (c.legal[:, None] >> np.arange(7)) & 1
     assert np.array_equal(c.targets, np.where(bits == 1, 0.9, 0.1))
     assert (bits.sum(1) >= 1).all()
+
+
+# ---- ST1/ST2 readings (A13): a fixed test set, and the rule on k checks in a row ----------------
+
+class _StubNet:
+    """Trains nothing; each evaluate() of a test set returns the next scripted (wrong, mae)."""
+
+    def __init__(self, script):
+        from lstmrun.engine.lstm97 import N_METRICS
+        self.n_metrics = N_METRICS
+        self.script = list(script)
+        self.seen_sets = []
+        self.Wh, self.Wo = np.zeros(3), np.zeros(3)
+        self.cells_enabled = True
+
+    def enable_cells(self, on):
+        self.cells_enabled = on
+
+    def train(self, data, idx=None, **kw):
+        from lstmrun.engine.lstm97 import M_CORRECT, M_NTGT
+        n = data if isinstance(data, int) else data["n"]
+        m = np.zeros((n, self.n_metrics))
+        m[:, M_NTGT] = 1.0
+        m[:, M_CORRECT] = 1.0
+        return m
+
+    def evaluate(self, data, **kw):
+        from lstmrun.engine.lstm97 import M_CORRECT, M_NTGT, M_SUMABS
+        self.seen_sets.append(data["id"])
+        n = data["n"]
+        wrong, mae = self.script.pop(0) if self.script else (0, 0.0)
+        m = np.zeros((n, self.n_metrics))
+        m[:, M_NTGT] = 1.0
+        m[:, M_CORRECT] = 1.0
+        m[:wrong, M_CORRECT] = 0.0
+        m[:, M_SUMABS] = mae
+        return m
+
+
+class _StubTask:
+    n_out = 1
+    threshold = 0.2
+
+    def __init__(self):
+        self.drawn = 0
+
+    def sample(self, rng, n):
+        self.drawn += 1
+        return {"n": n, "id": self.drawn}
+
+
+def _st12_cfg(**proto):
+    cfg = load(ROOT / "configs" / "paper" / "exp3b_t100_n3.yaml",
+               ["protocol.check_every=10", "protocol.post_test=0", "protocol.budget=200"])
+    cfg["protocol"].update(proto)
+    return cfg
+
+
+# checks: (wrong, mae); 3b: ST1 <= 5 wrong, ST2 also mae < 0.04
+_SCRIPT = [(9, 0.1), (3, 0.05), (2, 0.03), (7, 0.02), (1, 0.03), (0, 0.01), (0, 0.01)]
+
+
+def test_st12_defaults_are_fresh_sets_and_one_check():
+    from lstmrun.protocols.online import run
+    cfg = _st12_cfg()
+    assert cfg["protocol"]["st_test_set"] == "fresh" and cfg["protocol"]["st_consecutive"] == 1
+    net, task = _StubNet(_SCRIPT), _StubTask()
+    res = run(cfg, task, net, np.random.default_rng(0), np.random.default_rng(1))
+    assert res["solved"] and res["sequences"] == 30 and res["st1_sequences"] == 20
+    assert net.seen_sets == [2, 4, 6]          # a fresh set per check (training draws between)
+
+
+def test_st12_consecutive_checks_and_fixed_set():
+    from lstmrun.protocols.online import run
+    net, task = _StubNet(_SCRIPT), _StubTask()
+    res = run(_st12_cfg(st_consecutive=2), task, net, np.random.default_rng(0),
+              np.random.default_rng(1))
+    # ST1 holds at checks 2,3 (first pair: count 30); ST2 at 3, 5, 6, 7 -> first pair 5,6 (60)
+    assert res["st1_sequences"] == 30 and res["sequences"] == 60
+    net, task = _StubNet(_SCRIPT), _StubTask()
+    res = run(_st12_cfg(st_test_set="fixed"), task, net, np.random.default_rng(0),
+              np.random.default_rng(1))
+    assert res["sequences"] == 30 and set(net.seen_sets) == {1}   # one set, drawn first

@@ -13,7 +13,9 @@ Each stop rule below reports the exact number of training sequences at which it 
 - ``st12`` (3a-3c): every ``check_every`` sequences, a fresh test set of ``test_size`` (256)
   sequences: ST1 = at most ``st1_max_wrong`` misclassified (3a: 0, 3b: 5); ST2 = ST1 and mean
   absolute test error < ``st2_max_error`` (3a: 0.01, 3b: 0.04, 3c: 0.015 to the noise-free target).
-  Stops at ST2; the sequence counts of ST1 and ST2 are both recorded.
+  Stops at ST2; the sequence counts of ST1 and ST2 are both recorded. Readings of A13:
+  ``st_test_set: fixed`` draws one test set at the trial's start and reuses it (default ``fresh``);
+  ``st_consecutive: k`` needs the rule on k checks in a row (count at the k-th; default 1).
 - ``st3``  (4, 6): ST3(beta): the most recent ``window`` (2000) training sequences all correct and
   their average error < ``beta`` (A10: ``error_kind`` mae or mse of the end-of-sequence error).
 - ``nseq`` (5): fewer than ``n_seq`` of the most recent ``window`` (2000) training sequences have
@@ -140,6 +142,12 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
     def test(n):
         return net.evaluate(task.sample(data_rng, n), criterion="abs", threshold=thr)
 
+    fixed_set = None
+    if rule == "st12" and pr["st_test_set"] == "fixed":
+        fixed_set = task.sample(data_rng, pr["test_size"])
+    st_need = pr["st_consecutive"]
+    st1_run = st2_run = 0
+
     w = pr["window"]
     if rule == "st3":
         beta = pr["beta"]
@@ -195,14 +203,22 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                 result.update(solved=True, sequences=seen,
                               reason=f"ABS({thr}) held on {pr['window']} successive test sequences")
         elif rule == "st12":
-            st = _stats(test(pr["test_size"]), K)
+            if fixed_set is None:
+                st = _stats(test(pr["test_size"]), K)
+            else:
+                st = _stats(net.evaluate(fixed_set, criterion="abs", threshold=thr), K)
             st1 = st["wrong"] <= pr["st1_max_wrong"]
-            if st1 and st1_at is None:
+            st2 = st1 and st["mae"] < pr["st2_max_error"]
+            st1_run = st1_run + 1 if st1 else 0
+            st2_run = st2_run + 1 if st2 else 0
+            if st1_run >= st_need and st1_at is None:
                 st1_at = seen
-            if st1 and st["mae"] < pr["st2_max_error"]:
+            if st2_run >= st_need:
                 result.update(solved=True, sequences=seen,
                               reason=f"ST2: <= {pr['st1_max_wrong']} of {pr['test_size']} wrong "
-                                     f"and mean |error| < {pr['st2_max_error']}")
+                                     f"and mean |error| < {pr['st2_max_error']}"
+                                     + (f" on {st_need} checks in a row" if st_need > 1 else "")
+                                     + (" (fixed test set)" if fixed_set is not None else ""))
     curve.flush(seen)
     if not result["solved"]:
         result["sequences"] = seen
