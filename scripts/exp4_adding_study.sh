@@ -3,7 +3,8 @@
 # 0.01 and the 2000 most recent sequences processed correctly"), output unit and learning rate
 # reproduces Table 7?  Runs each candidate on the rows given, one process at a time, and tabulates.
 # Usage: scripts/exp4_adding_study.sh OUT_DIR TRIALS ROWS...   (ROWS: t100 t500 t1000)
-#   env: CANDIDATES (default: all below), BUDGET (default: the config's 5,000,000), JOBS (default 1)
+#   env: CANDIDATES (default: all below), BUDGET (default: the config's 5,000,000), JOBS (default 1),
+#        EXTRA (more --set options for every run, e.g. "--set protocol.st3_halves=true")
 set -euo pipefail
 out=$1; trials=$2; shift 2
 jobs=${JOBS:-1}
@@ -17,6 +18,8 @@ declare -A cand=(
   [lin_mse_a10]="--set model.output_act=identity --set protocol.error_kind=mse --set train.lr=1.0"
   [log_mse_a10]="--set model.output_act=logistic --set protocol.error_kind=mse --set train.lr=1.0"
   [log_mae_a10]="--set model.output_act=logistic --set protocol.error_kind=mae --set train.lr=1.0"
+  # JKU simulator conventions (lstm.c): activations reset to 0.5, gate-bias offsets added to the draw
+  [lin_mae_a05_jku]="--set model.output_act=identity --set protocol.error_kind=mae --set train.lr=0.5 --set model.reset_act=0.5 --set init.bias_mode=offset"
 )
 for c in ${CANDIDATES:-lin_mae_a05 lin_mse_a05 log_mse_a05 lin_mae_a10 lin_mse_a10 log_mse_a10 log_mae_a10 log_mae_a05}; do
   for row in "$@"; do
@@ -27,7 +30,7 @@ for c in ${CANDIDATES:-lin_mae_a05 lin_mse_a05 log_mse_a05 lin_mae_a10 lin_mse_a
     start=$(date +%s)
     # shellcheck disable=SC2086
     lstmrun train "$cfg" --trials "$trials" --jobs "$jobs" --out "$dir" --quiet \
-      ${BUDGET:+--set protocol.budget=$BUDGET} ${cand[$c]} >/dev/null
+      ${BUDGET:+--set protocol.budget=$BUDGET} ${cand[$c]} ${EXTRA:-} >/dev/null
     echo "done $c $row $(( $(date +%s) - start )) s"
   done
 done
