@@ -38,10 +38,11 @@ out["by_target"] = {f"[{lo},{hi})": [int(((tgt >= lo) & (tgt < hi)).sum()),
                                      round(float(err[(tgt >= lo) & (tgt < hi)].mean()), 5)]
                     for lo, hi in zip(edges[:-1], edges[1:])}
 q = np.quantile(dist, [0, 0.25, 0.5, 0.75, 1.0])
-out["by_x2_distance_quartile"] = {f"[{int(lo)},{int(hi)}]": [int(((dist >= lo) & (dist <= hi)).sum()),
-                                                             int((wrong & (dist >= lo) & (dist <= hi)).sum()),
-                                                             round(float(err[(dist >= lo) & (dist <= hi)].mean()), 5)]
-                                  for lo, hi in zip(q[:-1], q[1:])}
+out["by_x2_distance_quartile"] = {}
+for lo, hi in zip(q[:-1], q[1:]):
+    sel = (dist >= lo) & (dist <= hi)
+    out["by_x2_distance_quartile"][f"[{int(lo)},{int(hi)}]"] = [
+        int(sel.sum()), int((wrong & sel).sum()), round(float(err[sel].mean()), 5)]
 p1 = chunk.extra["marked"][:, 0] == 0
 out["x1_on_pair1"] = [int(p1.sum()), int((wrong & p1).sum())]
 worst = np.argsort(-err)[:a.trace]
@@ -51,7 +52,9 @@ for i in worst:
     y = float(tr["outputs"][-1, 0])
     ig = tr["in_gates"]
     mk = chunk.extra["marked"][i]
-    lagmask = np.ones(len(ig), bool); lagmask[mk] = False; lagmask[0] = lagmask[-1] = False
+    lagmask = np.ones(len(ig), bool)
+    lagmask[mk] = False
+    lagmask[0] = lagmask[-1] = False
     out["worst"].append({"i": int(i), "target": round(float(tgt[i]), 4), "output": round(y, 4),
                          "signed_error": round(float(tgt[i] - y), 4), "len": int(lens[i]),
                          "x1_pos": int(mk[0]), "x2_pos": int(mk[1]),

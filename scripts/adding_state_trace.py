@@ -26,7 +26,9 @@ for i in range(a.n):
     mk = chunk.extra["marked"][i]
     h = 2.0 / (1.0 + np.exp(-s)) - 1.0
     hp = (1.0 - h ** 2) / 2.0
-    unm = np.ones(len(ig), bool); unm[mk] = False; unm[0] = unm[-1] = False
+    unm = np.ones(len(ig), bool)
+    unm[mk] = False
+    unm[0] = unm[-1] = False
     rows.append({"abs_s_end": np.abs(s[-1]), "hprime_end": hp[-1], "hprime_mean": hp.mean(0),
                  "drift_per_step": (s[-1] - s[mk[1]]) / max(1, len(s) - 1 - mk[1]),
                  "in_gate_unmarked": ig[unm].mean(0), "in_gate_x2": ig[mk[1]],
@@ -36,8 +38,10 @@ for i in range(a.n):
 agg = {k: np.round(np.mean([r[k] for r in rows], axis=0), 4).tolist()
        for k in ("abs_s_end", "hprime_end", "hprime_mean", "drift_per_step", "in_gate_unmarked",
                  "in_gate_x2", "out_gate_end")}
-y = np.array([r["y"] for r in rows]); t = np.array([r["t"] for r in rows])
-agg.update(run=a.run_dir, trial=a.trial, record_sequences=rec.get("sequences"), solved=rec.get("solved"),
+y = np.array([r["y"] for r in rows])
+t = np.array([r["t"] for r in rows])
+agg.update(run=a.run_dir, trial=a.trial, record_sequences=rec.get("sequences"),
+           solved=rec.get("solved"),
            n=a.n, output_mean=round(float(y.mean()), 4), output_std=round(float(y.std()), 4),
            corr_output_target=round(float(np.corrcoef(y, t)[0, 1]), 4) if y.std() > 0 else None,
            mse=round(float(((y - t) ** 2).mean()), 5))

@@ -99,8 +99,8 @@ def test_st3_halves_records_each_half_and_leaves_the_run_unchanged(monkeypatch):
     """protocol.st3_halves is diagnostic: the same trial, the same stop, the same weights; the halves
     of ST3 each held no later than ST3 itself."""
     monkeypatch.setenv("LSTMRUN_SPECIALIZE", "0")
-    sets = ["protocol.budget=3000", "protocol.chunk=100", "protocol.window=20", "protocol.beta=0.05", "protocol.threshold=0.3",
-            "protocol.post_test=0", "task.T=20", "protocol.error_kind=mse"]
+    sets = ["protocol.budget=3000", "protocol.chunk=100", "protocol.window=20", "protocol.beta=0.05",
+            "protocol.threshold=0.3", "protocol.post_test=0", "task.T=20", "protocol.error_kind=mse"]
     base = load(ROOT / "configs/paper/exp4_adding_t100.yaml", sets)
     diag = load(ROOT / "configs/paper/exp4_adding_t100.yaml", sets + ["protocol.st3_halves=true"])
     assert base["protocol"]["st3_halves"] is False
