@@ -140,6 +140,9 @@ SCHEMA: dict[str, dict[str, F]] = {
         "abs_mode": F((str,), "frozen", _one_of("frozen", "online"), "how ABS is checked (A9)"),
         "beta": F((float,), 0.01, _pos, "ST3(beta): bound on the average training error"),
         "error_kind": F((str,), "mae", _one_of("mae", "mse"), "ST3's average error (A10)"),
+        "st3_halves": F((bool,), False, None, "st3: also record, per trial, the first sequence at "
+                        "which each half of ST3 held alone (all of the last window correct; their "
+                        "mean error < beta); diagnostic only, the stop rule is unchanged"),
         "test_size": F((int,), 256, _pos, "ST1/ST2 test-set size"),
         "st1_max_wrong": F((int,), 0, _nonneg, "ST1: misclassified test sequences allowed"),
         "st2_max_error": F((float,), 0.01, _pos, "ST2: bound on the mean absolute test error"),

@@ -177,3 +177,22 @@ def test_st12_consecutive_checks_and_fixed_set():
     res = run(_st12_cfg(st_test_set="fixed"), task, net, np.random.default_rng(0),
               np.random.default_rng(1))
     assert res["sequences"] == 30 and set(net.seen_sets) == {1}   # one set, drawn first
+
+
+def test_st3_halves_records_each_half_and_leaves_the_run_unchanged(monkeypatch):
+    """protocol.st3_halves is diagnostic: the same trial, the same stop, the same weights; the halves
+    of ST3 each held no later than ST3 itself."""
+    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "0")
+    sets = ["protocol.budget=3000", "protocol.chunk=100", "protocol.window=20", "protocol.beta=0.05",
+            "protocol.threshold=0.3", "protocol.post_test=0", "task.T=20", "protocol.error_kind=mse"]
+    base = load(ROOT / "configs/paper/exp4_adding_t100.yaml", sets)
+    diag = load(ROOT / "configs/paper/exp4_adding_t100.yaml", sets + ["protocol.st3_halves=true"])
+    assert base["protocol"]["st3_halves"] is False
+    r0, w0 = run_trial(base, 0)
+    r1, w1 = run_trial(diag, 0)
+    assert "st3_all_correct_at" not in r0 and "st3_mean_below_at" not in r0
+    assert r0["solved"] == r1["solved"] and r0["sequences"] == r1["sequences"]
+    assert np.array_equal(w0["Wh"], w1["Wh"]) and np.array_equal(w0["Wo"], w1["Wo"])
+    assert r1["solved"], "the tiny task should meet ST3 within the budget"
+    assert r1["st3_all_correct_at"] <= r1["sequences"] and r1["st3_mean_below_at"] <= r1["sequences"]
+    assert max(r1["st3_all_correct_at"], r1["st3_mean_below_at"]) <= r1["sequences"]

@@ -149,10 +149,15 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
     st1_run = st2_run = 0
 
     w = pr["window"]
+    halves = None
     if rule == "st3":
         beta = pr["beta"]
         window_rule = (lambda so, se: (so == w) & (se / w < beta))
         why = f"ST3({beta}): last {w} sequences correct, mean {pr['error_kind']} < {beta}"
+        if pr.get("st3_halves"):
+            # diagnostic: the first sequence at which each half of ST3 held on its own
+            halves = {"st3_all_correct_at": (_Window(w), lambda so, se: so == w),
+                      "st3_mean_below_at": (_Window(w), lambda so, se: se / w < beta)}
     elif rule == "nseq":
         nseq = pr["n_seq"]
         window_rule = (lambda so, se: (w - so) < nseq)
@@ -182,7 +187,14 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                     n = i + 1
                     break
         elif rule in ("st3", "nseq"):
-            hit = win.first_hit(ok, _seq_error(m, K, pr["error_kind"]), window_rule)
+            err = _seq_error(m, K, pr["error_kind"])
+            if halves is not None:
+                for key, (hw, hrule) in halves.items():
+                    if key not in result:
+                        h = hw.first_hit(ok, err, hrule)
+                        if h is not None:
+                            result[key] = seen + h + 1
+            hit = win.first_hit(ok, err, window_rule)
             if hit is not None:
                 result.update(solved=True, sequences=seen + hit + 1, reason=why)
                 # the net to keep and post-test is the one right after sequence `hit`, not the
