@@ -19,7 +19,7 @@ import numpy as np
 from lstmrun.config import load
 from lstmrun.engine.lstm97 import M_CORRECT, M_NTGT, M_SUMABS
 from lstmrun.runner import build_task, make_model, trial_seed
-from lstmrun.protocols.online import _threshold
+from lstmrun.protocols.base import threshold as _threshold
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")

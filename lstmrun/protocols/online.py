@@ -34,17 +34,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine import LSTM97
-from ..engine.lstm97 import M_CORRECT, M_MAXABS, M_NTGT, M_SSE, M_SUMABS
-from .exp1 import Curve
-from .base import Accepts
+from ..engine.judge import M_CORRECT, M_MAXABS, M_NTGT, M_SSE, M_SUMABS
+from .base import DIVERGED, Accepts, Curve, TrainSettings, diverged, threshold
 
 ACCEPTS = Accepts(("abs", "st12", "st3", "nseq"))
-
-
-
-def _threshold(cfg: dict, task) -> float:
-    t = cfg["protocol"].get("threshold")
-    return float(task.threshold if t is None else t)
 
 
 def _stats(m: np.ndarray, n_out: int) -> dict:
@@ -123,10 +116,9 @@ def _passes_frozen(net: LSTM97, task, rng, window: int, batch: int, thr: float) 
 
 def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
         train_rng: np.random.Generator) -> dict:
-    pr, tr = cfg["protocol"], cfg["train"]
+    pr, tr, ts = cfg["protocol"], cfg["train"], TrainSettings.of(cfg)
     rule = pr["name"]
-    thr = _threshold(cfg, task)
-    per_step = tr["update"] == "step"
+    thr = threshold(cfg, task)
     K = task.n_out
     budget = pr["budget"]
     curve = Curve(budget, pr["curve_points"], K)
@@ -168,10 +160,10 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
         n = min(chunk, budget - seen)
         data = task.sample(train_rng, n)
         before = (net.Wh.copy(), net.Wo.copy())
-        m = net.train(data, lr=tr["lr"], update_per_step=per_step, criterion="abs", threshold=thr)
-        if not (np.isfinite(net.Wh).all() and np.isfinite(net.Wo).all()):
+        m = net.train(data, lr=ts.lr, update_per_step=ts.per_step, criterion="abs", threshold=thr)
+        if diverged(net):
             seen += n
-            result["reason"] = "weights diverged (non-finite)"
+            result["reason"] = DIVERGED
             break
         ok = m[:, M_CORRECT]
         if rule == "abs" and pr["abs_mode"] == "online":
@@ -182,7 +174,7 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                                   reason=f"ABS({thr}) held for {pr['window']} successive on-line "
                                          "sequences (count at the run's start)")
                     net.Wh[...], net.Wo[...] = before
-                    m = net.train(data, np.arange(i + 1), lr=tr["lr"], update_per_step=per_step,
+                    m = net.train(data, np.arange(i + 1), lr=ts.lr, update_per_step=ts.per_step,
                                   criterion="abs", threshold=thr)
                     n = i + 1
                     break
@@ -200,7 +192,7 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
                 # the net to keep and post-test is the one right after sequence `hit`, not the
                 # one at the chunk's end: replay the chunk's first hit+1 sequences
                 net.Wh[...], net.Wo[...] = before
-                m = net.train(data, np.arange(hit + 1), lr=tr["lr"], update_per_step=per_step,
+                m = net.train(data, np.arange(hit + 1), lr=ts.lr, update_per_step=ts.per_step,
                               criterion="abs", threshold=thr)
                 n = hit + 1
         seen += n
