@@ -24,20 +24,32 @@ if os.environ.get("LSTMRUN_TEST_SPECIALIZE", "0") in ("0", "", "false", "no"):
 
 
 def pytest_configure(config):
-    """Compile the generic LSTM kernel once, here, before pytest-xdist starts its workers: they
-    then load it from Numba's on-disk cache instead of each compiling it at the same time (about
-    a minute of a fresh 2-core machine's time)."""
+    """Compile the generic kernels once, here, before pytest-xdist starts its workers: the LSTM's
+    in this process and, side by side in a second process, the baselines' and the full
+    gradient's (warm_kernels.py). The workers then load them from Numba's on-disk cache instead
+    of each compiling them at the same time (about two minutes of a fresh 2-core machine)."""
     if hasattr(config, "workerinput") or os.environ.get("LSTMRUN_SPECIALIZE") != "0":
         return
     if not getattr(config.option, "numprocesses", None):
         return      # one process: it compiles on first use as it would here
+    import subprocess
+
     import numpy as np
 
     from lstmrun.engine import LSTM97, Arch, Init
     from lstmrun.engine.chunk import Chunk
 
-    arch = Arch(2, 1, 1, 1)
-    net = LSTM97.random(arch, Init(0.1), np.random.default_rng(0))
-    chunk = Chunk(np.array([0, 3], np.int64), np.zeros(0, np.int32), np.zeros((3, 2)),
-                  np.zeros((3, 1)), np.ones(3, np.uint8), np.zeros(3, np.int64), False, 2, 1)
-    net.train(chunk, lr=0.1)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(_HERE.parent)] + [p for p in [os.environ.get("PYTHONPATH")] if p])}
+    others = subprocess.Popen([sys.executable, str(_HERE / "warm_kernels.py")], cwd=_HERE.parent,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        net = LSTM97.random(Arch(2, 1, 1, 1), Init(0.1), np.random.default_rng(0))
+        chunk = Chunk(np.array([0, 3], np.int64), np.zeros(0, np.int32), np.zeros((3, 2)),
+                      np.zeros((3, 1)), np.ones(3, np.uint8), np.zeros(3, np.int64), False, 2, 1)
+        net.train(chunk, lr=0.1)
+    finally:
+        try:
+            others.wait(timeout=900)
+        except subprocess.TimeoutExpired:
+            others.kill()
