@@ -36,6 +36,13 @@ declare -A cand=(
   [full_init02]="--set init.scale=0.02 --set train.gradient=full"
   # how "success after" is counted: on-line window, counted at its start
   [online_init002]="--set init.scale=0.002 --set protocol.abs_mode=online"
+  # connectivity C with the JKU habits, a larger rate, the full gradient, on-line counting
+  [connC_reset05]="--set init.scale=0.02 --set model.connectivity=C --set model.reset_act=0.5"
+  [connC_b1]="--set init.scale=0.02 --set model.connectivity=C --set model.biases=b1"
+  [connC_lr05]="--set init.scale=0.02 --set model.connectivity=C --set train.lr=0.05"
+  [connC_full]="--set init.scale=0.02 --set model.connectivity=C --set train.gradient=full"
+  [connC_online]="--set init.scale=0.02 --set model.connectivity=C --set protocol.abs_mode=online"
+  [connC_init2]="--set init.scale=0.2 --set model.connectivity=C"
 )
 for c in ${READINGS:-literal init02 init002 connC_init02}; do
   for row in ${ROWS:-q200_p200 q500_p500 q1000_p1000 q1000_p50}; do
