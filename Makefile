@@ -51,7 +51,7 @@ install-dev: $(STAMPS)/.installed-dev  ## install with the test dependencies
 run: install  ## install, then run the default experiment (Exp 1, 3x2 net, paper config)
 	$(BIN)lstmrun train $(CONFIG) --jobs $(JOBS)
 
-test: install-dev  ## install with test extras and run the fast tests (about 4 minutes on a fresh 2-core machine)
+test: install-dev  ## install with test extras and run the fast tests (4 minutes on a fresh 2-core machine)
 	$(PYTHON) -m pytest -n auto --maxprocesses=4 --durations=10
 
 test-slow: install-dev  ## the slow tier: every test on the specialised kernels, statistical checks and long runs
