@@ -20,7 +20,8 @@ TASKS_DIR: Path = Path(__file__).resolve().parent / "data"
 
 def yaml_defaults(name: str, spec: dict) -> dict:
     """``spec`` with its defaults replaced by ``data/<name>.yaml``'s ``params`` (if the file
-    exists). Unknown keys and wrongly typed values raise ``ValueError`` naming the file."""
+    exists). Unknown keys and wrongly typed values raise ``ValueError`` naming the file; true/false
+    only for a boolean parameter."""
     path = TASKS_DIR / f"{name}.yaml"
     if not path.is_file():
         return dict(spec)
@@ -42,7 +43,7 @@ def yaml_defaults(name: str, spec: dict) -> dict:
             v = v["default"]
         if typ is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
-        if not isinstance(v, typ) or isinstance(v, bool):
+        if not isinstance(v, typ) or (isinstance(v, bool) and typ is not bool):
             raise ValueError(f"{path}: params.{k}: expected {typ.__name__}, got {v!r}")
         out[k] = (typ, v)
     return out

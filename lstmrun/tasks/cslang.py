@@ -34,10 +34,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-import yaml
 
 from ..engine.chunk import Chunk, empty_real
-from .common import TASKS_DIR
+from .common import yaml_defaults
 
 LETTERS = "abcdefgh"
 
@@ -152,38 +151,16 @@ _SPEC = {
 }
 
 
-def _params(name: str) -> dict:
-    """``_SPEC`` with the defaults of ``data/<name>.yaml``'s ``params`` (same format as the long
-    time lag tasks' files; true/false allowed for the boolean)."""
-    path = TASKS_DIR / f"{name}.yaml"
-    if not path.is_file():
-        return dict(_SPEC)
-    raw = (yaml.safe_load(path.read_text()) or {}).get("params") or {}
-    out = dict(_SPEC)
-    for k, v in raw.items():
-        if k not in _SPEC:
-            raise ValueError(f"{path}: params.{k}: unknown parameter (known: {', '.join(_SPEC)})")
-        typ = _SPEC[k][0]
-        if isinstance(v, dict):
-            v = v.get("default")
-        if typ is float and isinstance(v, int) and not isinstance(v, bool):
-            v = float(v)
-        if not isinstance(v, typ) or (isinstance(v, bool) and typ is not bool):
-            raise ValueError(f"{path}: params.{k}: expected {typ.__name__}, got {v!r}")
-        out[k] = (typ, v)
-    return out
-
-
 class AnBnTask(CSLangTask):
     letters = 2
     file = "anbn"
-    params = _params("anbn")
+    params = yaml_defaults("anbn", _SPEC)
 
 
 class AnBnCnTask(CSLangTask):
     letters = 3
     file = "anbncn"
-    params = _params("anbncn")
+    params = yaml_defaults("anbncn", _SPEC)
 
 
 TASKS = {"anbn": AnBnTask, "anbncn": AnBnCnTask}
