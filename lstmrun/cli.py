@@ -232,7 +232,8 @@ def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None,
             from tqdm import tqdm
 
             bar = tqdm(total=len(jobs_list), unit="trial", file=sys.stderr, dynamic_ncols=True)
-        run_jobs(jobs_list, on_result, executor=executor, jobs=jobs, scheduler=scheduler)
+        run_jobs(jobs_list, on_result, executor=executor, jobs=jobs, scheduler=scheduler,
+                 warmed=True)
     except Terminated:
         status = "terminated"
     except KeyboardInterrupt:

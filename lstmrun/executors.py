@@ -81,11 +81,15 @@ def warm(jobs_list):
 
 
 def run_jobs(jobs_list, on_result, *, executor: str = "local", jobs: int = 1,
-             scheduler: str | None = None) -> None:
+             scheduler: str | None = None, warmed: bool = False) -> None:
+    """Run every job; ``warmed``: the caller has already compiled the kernels here (:func:`warm`),
+    so the fan-out does not do it again."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
     if not jobs_list:
         return
+    if not warmed and (executor == "dask" or jobs > 1):
+        warm(jobs_list)
     if executor == "dask":
         _run_dask(jobs_list, on_result, jobs, scheduler)
     elif jobs <= 1:
@@ -99,7 +103,6 @@ def _run_pool(jobs_list, on_result, jobs):
     import multiprocessing as mp
 
     os.environ["NUMBA_NUM_THREADS"] = "1"
-    warm(jobs_list)
     ctx = mp.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                              initargs=(os.getpid(),)) as ex:
@@ -125,7 +128,6 @@ def _run_dask(jobs_list, on_result, jobs, scheduler):
     except ImportError:
         raise RuntimeError(DASK_MISSING) from None
     os.environ["NUMBA_NUM_THREADS"] = "1"  # inherited by LocalCluster's worker processes
-    warm(jobs_list)
     cluster = None
     if scheduler:
         client = Client(scheduler)
