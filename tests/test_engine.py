@@ -67,6 +67,25 @@ def random_weights(arch, rng, scale=0.5):
     return rng.uniform(-scale, scale, Mh.shape) * Mh, rng.uniform(-scale, scale, Mo.shape) * Mo
 
 
+def assert_specialised_is_generic(monkeypatch, net, train, module=lstm97):
+    """Train copies of ``net`` with the specialised kernel (codegen) and with the generic one;
+    ``train(copy)`` returns a list of metrics arrays. Weights and metrics must agree to the bit,
+    and the specialised kernel must really be a different function."""
+    from lstmrun.engine import codegen
+
+    out = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
+        n = net.copy()
+        ms = train(n)
+        out.append([n.Wh, n.Wo, *ms])
+    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
+    assert len(out[0]) == len(out[1])
+    for a, b in zip(*out):
+        assert np.array_equal(a, b)
+    assert codegen.kernel(net.ip, module) is not module.run_sequences
+
+
 # --------------------------------------------------------------------------------------------
 # weight counts (PROTOCOLS §1.3)
 # --------------------------------------------------------------------------------------------
@@ -103,14 +122,22 @@ EXP1_4x1 = (Arch(7, 7, 4, 1), Init(scale=0.2, output_gate_bias=(-1.0, -2.0, -3.0
 EXP1_3x2 = (Arch(7, 7, 3, 2), Init(scale=0.2, output_gate_bias=(-1.0, -2.0, -3.0)))
 
 
-def _compare(arch, init, chunk, order, lr, per_step, reset_act=0.0, seed=0, tol=1e-10):
+def compare_with_reference(arch, init, chunk, order, lr, per_step, reset_act=0.0, seed=0,
+                           tol=1e-10, lr_decay=1.0, learns=None):
+    """Train the kernel and the NumPy reference (tests/reference.py) from the same weights and
+    compare weights, per-sequence SSE and target counts. ``learns(Wh0, Wh_r)`` asserts that the
+    weights a test is about really moved (the comparison must not be vacuous)."""
     rng = np.random.default_rng(seed)
     Wh0, Wo0 = init_weights(arch, init, rng)
     model = LSTM97(arch, Wh0.copy(), Wo0.copy(), reset_act=reset_act)
+    model.lr_decay = lr_decay
     m = model.train(chunk, order, lr=lr, update_per_step=per_step)
-    Wh_r, Wo_r, sse_r = ref_train(arch, Wh0, Wo0, chunk, order, lr, per_step, reset_act)
+    Wh_r, Wo_r, sse_r = ref_train(arch, Wh0, Wo0, chunk, order, lr, per_step, reset_act,
+                                  lr_decay=lr_decay)
     # the run must actually have moved the weights
     assert np.abs(Wh_r - Wh0).max() > 1e-3 and np.abs(Wo_r - Wo0).max() > 1e-3
+    if learns is not None:
+        learns(Wh0, Wh_r)
     assert np.abs(model.Wh - Wh_r).max() < tol
     assert np.abs(model.Wo - Wo_r).max() < tol
     assert len(m) == len(order)
@@ -127,7 +154,7 @@ def test_kernel_matches_reference_exp1(arch_init, per_step):
     rng = np.random.default_rng(11)
     chunk = make_chunk(rng, 12, 7, 7, onehot=True, lengths=(5, 15))
     order = rng.integers(0, chunk.n, size=30)            # ~300 steps, repeats included
-    _compare(arch, init, chunk, order, 0.5, per_step)
+    compare_with_reference(arch, init, chunk, order, 0.5, per_step)
 
 
 @pytest.mark.parametrize("per_step", [True, False], ids=["per_step", "per_seq"])
@@ -139,7 +166,7 @@ def test_kernel_matches_reference_real_inputs_end_targets(per_step):
     chunk = make_chunk(rng, 15, 2, 1, onehot=False, lengths=(5, 15), target="end",
                        real_targets=True)
     order = rng.integers(0, chunk.n, size=40)
-    _compare(arch, init, chunk, order, 0.5, per_step)
+    compare_with_reference(arch, init, chunk, order, 0.5, per_step)
 
 
 @pytest.mark.parametrize("per_step", [True, False], ids=["per_step", "per_seq"])
@@ -151,7 +178,7 @@ def test_kernel_matches_reference_no_output_gate(per_step, blocks, cells):
     rng = np.random.default_rng(13)
     chunk = make_chunk(rng, 12, 11, 11, onehot=True, lengths=(5, 15))
     order = rng.integers(0, chunk.n, size=30)
-    _compare(arch, Init(scale=0.2), chunk, order, 1.0, per_step)
+    compare_with_reference(arch, Init(scale=0.2), chunk, order, 1.0, per_step)
 
 
 @pytest.mark.parametrize("per_step", [True, False], ids=["per_step", "per_seq"])
@@ -160,7 +187,7 @@ def test_kernel_matches_reference_reset_act(per_step):
     rng = np.random.default_rng(14)
     chunk = make_chunk(rng, 10, 7, 7, onehot=True, lengths=(5, 15))
     order = rng.integers(0, chunk.n, size=25)
-    _compare(arch, init, chunk, order, 0.5, per_step, reset_act=0.5)
+    compare_with_reference(arch, init, chunk, order, 0.5, per_step, reset_act=0.5)
 
 
 @pytest.mark.parametrize("per_step", [True, False], ids=["per_step", "per_seq"])
@@ -173,7 +200,7 @@ def test_kernel_matches_reference_misc_options(per_step):
     chunk = make_chunk(rng, 10, 3, 2, onehot=False, lengths=(5, 15), target="random",
                        real_targets=True, noisy=True)
     order = rng.integers(0, chunk.n, size=25)
-    _compare(arch, Init(scale=0.2, input_gate_bias=(-1.0, -2.0)), chunk, order, 0.1, per_step)
+    compare_with_reference(arch, Init(scale=0.2, input_gate_bias=(-1.0, -2.0)), chunk, order, 0.1, per_step)
 
 
 def test_masked_weights_stay_zero():
@@ -269,6 +296,21 @@ def _zero_recurrent(arch, Wh):
     return Wh
 
 
+def check_fd_zero_recurrent(arch, onehot, reset_act, seed):
+    """Case B's check (below): two length-6 sequences with a final real target, random weights
+    with every hidden->hidden weight zero; the update must equal minus the numeric gradient.
+    Returns the net and its chunk."""
+    rng = np.random.default_rng(seed)
+    chunk = make_chunk(rng, 2, arch.n_in, arch.n_out, onehot=onehot, lengths=6,
+                       target="random", real_targets=True)
+    chunk.has_target[chunk.offsets[1:] - 1] = 1
+    Wh, Wo = random_weights(arch, rng, scale=0.7)
+    model = LSTM97(arch, _zero_recurrent(arch, Wh), Wo, reset_act=reset_act)
+    for q in range(chunk.n):
+        _check_fd(model, chunk, q)
+    return model, chunk
+
+
 @pytest.mark.parametrize("arch, onehot", FD_ARCHS, ids=FD_IDS)
 @pytest.mark.parametrize("reset_act", [0.0, 0.5])
 def test_fd_zero_recurrent_weights(arch, onehot, reset_act):
@@ -285,14 +327,7 @@ def test_fd_zero_recurrent_weights(arch, onehot, reset_act):
     W_rec) carries the error of s(t) back in time, which the partials dS/dw accumulate exactly.
     The recurrent weights therefore receive a nonzero (and exact) update although they are zero.
     """
-    rng = np.random.default_rng(22)
-    chunk = make_chunk(rng, 2, arch.n_in, arch.n_out, onehot=onehot, lengths=6,
-                       target="random", real_targets=True)
-    chunk.has_target[chunk.offsets[1:] - 1] = 1
-    Wh, Wo = random_weights(arch, rng, scale=0.7)
-    model = LSTM97(arch, _zero_recurrent(arch, Wh), Wo, reset_act=reset_act)
-    for q in range(chunk.n):
-        _check_fd(model, chunk, q)
+    model, chunk = check_fd_zero_recurrent(arch, onehot, reset_act, seed=22)
     if arch.connectivity == "F":
         dWh, _ = _engine_update(model, chunk, 0)
         assert np.abs(dWh[:, arch.n_in + 1:]).max() > 1e-5   # the recurrent weights do learn
@@ -420,21 +455,12 @@ def test_specialised_kernel_is_bit_identical_to_the_generic_one(monkeypatch, arc
     """codegen substitutes the sizes as literals; the arithmetic must not change by one bit. (One
     architecture in the fast tier, each compile costs ~10 s; `make test-slow` has the others and
     runs every test on the specialised kernels.)"""
-    from lstmrun.engine import codegen
 
     rng = np.random.default_rng(11)
     chunk = _spec_chunk(rng, arch, onehot)
     net = LSTM97.random(arch, Init(0.2), rng)
-    results = []
-    for flag in ("1", "0"):
-        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
-        n = net.copy()
-        m = n.train(chunk, lr=0.5, update_per_step=True)
-        results.append((n.Wh, n.Wo, m))
-    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
-    (a_h, a_o, a_m), (b_h, b_o, b_m) = results
-    assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
-    assert codegen.kernel(net.ip) is not codegen.lstm97.run_sequences
+    assert_specialised_is_generic(monkeypatch, net,
+                                  lambda n: [n.train(chunk, lr=0.5, update_per_step=True)])
 
 
 def _packed_ops(kernel):

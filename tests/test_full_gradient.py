@@ -19,11 +19,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from reference import ref_sse
-from test_engine import make_chunk, random_weights
+from test_engine import assert_specialised_is_generic, make_chunk, random_weights
 
 from lstmrun.cli import main
 from lstmrun.config import ConfigError, load
-from lstmrun.engine import codegen, lstm97, lstm_full
+from lstmrun.engine import lstm97, lstm_full
 from lstmrun.engine.arch import Arch
 from lstmrun.engine.model import LSTM97, step_flags
 
@@ -280,16 +280,8 @@ def test_specialised_full_kernel_is_bit_identical(monkeypatch, case):
     rng = np.random.default_rng(14)
     chunk = make_chunk(rng, 20, arch.n_in, arch.n_out, onehot=onehot, lengths=(3, 12))
     net = _net(arch, rng, scale=0.3)
-    res = []
-    for flag in ("1", "0"):
-        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
-        n = net.copy()
-        m = n.train(chunk, lr=0.3, update_per_step=False)
-        res.append((n.Wh, n.Wo, m))
-    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
-    (a_h, a_o, a_m), (b_h, b_o, b_m) = res
-    assert np.array_equal(a_h, b_h) and np.array_equal(a_o, b_o) and np.array_equal(a_m, b_m)
-    assert codegen.kernel(net.ip, lstm_full) is not lstm_full.run_sequences
+    assert_specialised_is_generic(
+        monkeypatch, net, lambda n: [n.train(chunk, lr=0.3, update_per_step=False)], lstm_full)
 
 
 # ---- configs and CLI --------------------------------------------------------------------------

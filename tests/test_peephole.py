@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import ref_forward, ref_train
-from test_engine import _check_fd, _engine_update, _numeric_grad, make_chunk, random_weights
+from reference import ref_forward
+from test_engine import (_check_fd, _engine_update, _numeric_grad, assert_specialised_is_generic,
+                         compare_with_reference, make_chunk, random_weights)
 
-from lstmrun.engine import codegen, lstm97
+from lstmrun.engine import lstm97
 from lstmrun.engine.arch import Arch, Init, init_weights
 from lstmrun.engine.model import LSTM97
 
@@ -68,22 +69,18 @@ def test_gss02_init():
 # --------------------------------------------------------------------------------------------
 # kernel vs reference
 # --------------------------------------------------------------------------------------------
-def _compare(arch, init, chunk, order, lr, per_step, reset_act=0.0, seed=0, tol=1e-10):
-    rng = np.random.default_rng(seed)
-    Wh0, Wo0 = init_weights(arch, init, rng)
-    model = LSTM97(arch, Wh0.copy(), Wo0.copy(), reset_act=reset_act)
-    m = model.train(chunk, order, lr=lr, update_per_step=per_step)
-    Wh_r, Wo_r, sse_r = ref_train(arch, Wh0, Wo0, chunk, order, lr, per_step, reset_act)
-    assert np.abs(Wh_r - Wh0).max() > 1e-3 and np.abs(Wo_r - Wo0).max() > 1e-3
+def _compare(arch, init, chunk, order, lr, per_step, reset_act=0.0, seed=0):
     NZ = arch.n_in + 1 + arch.n_hidden
-    for r in range(arch.n_cells, arch.n_hidden):                       # every peephole learns
-        cols = np.nonzero(model.Mh[r, NZ:])[0] + NZ
-        assert np.abs(Wh_r[r, cols] - Wh0[r, cols]).min() > 1e-8
-    assert np.abs(Wh_r[:, NZ:] - Wh0[:, NZ:]).max() > 1e-4
-    assert np.abs(model.Wh - Wh_r).max() < tol
-    assert np.abs(model.Wo - Wo_r).max() < tol
-    np.testing.assert_allclose(m[:, M_SSE], sse_r, rtol=0, atol=1e-9)
-    return model
+    Mh = arch.masks()[0]
+
+    def learns(Wh0, Wh_r):
+        for r in range(arch.n_cells, arch.n_hidden):                   # every peephole learns
+            cols = np.nonzero(Mh[r, NZ:])[0] + NZ
+            assert np.abs(Wh_r[r, cols] - Wh0[r, cols]).min() > 1e-8
+        assert np.abs(Wh_r[:, NZ:] - Wh0[:, NZ:]).max() > 1e-4
+
+    return compare_with_reference(arch, init, chunk, order, lr, per_step, reset_act, seed,
+                                  learns=learns)
 
 
 PP_CASES = [
@@ -255,17 +252,9 @@ def test_specialised_kernel_bit_identical_peepholes(monkeypatch, arch, init, one
     chunk = make_chunk(rng, 10, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 20),
                        real_targets=not onehot)
     net = LSTM97.random(arch, init, rng)
-    out = []
-    for flag in ("1", "0"):
-        monkeypatch.setenv("LSTMRUN_SPECIALIZE", flag)
-        for per_step in (True, False):
-            n = net.copy()
-            m = n.train(chunk, lr=0.5, update_per_step=per_step)
-            out.append((n.Wh, n.Wo, m))
-    monkeypatch.delenv("LSTMRUN_SPECIALIZE")
-    for a, b in zip(out[:2], out[2:]):
-        assert all(np.array_equal(x, y) for x, y in zip(a, b))
-    assert codegen.kernel(net.ip) is not lstm97.run_sequences
+    assert_specialised_is_generic(
+        monkeypatch, net,
+        lambda n: [n.train(chunk, lr=0.5, update_per_step=ps) for ps in (True, False)])
 
 
 @pytest.mark.parametrize("arch, init, onehot", [PP_CASES[0], PP_CASES[1], PP_CASES[6]],
