@@ -236,3 +236,21 @@ def ref_train(arch, Wh, Wo, chunk, order, lr: float, update_per_step: bool,
             Wo = apply(Wo, acc_o, "o")
         sses.append(sse)
     return Wh, Wo, np.array(sses)
+
+
+def numeric_grad(model, f, eps=1e-6):
+    """Central differences of ``f(model)`` w.r.t. every connection of ``model`` (its ``Wh``/``Mh``
+    and ``Wo``/``Mo``); masked entries stay zero. Returns (G_h, G_o)."""
+    grads = []
+    for W, M in ((model.Wh, model.Mh), (model.Wo, model.Mo)):
+        G = np.zeros_like(W)
+        for i, j in zip(*np.nonzero(M)):
+            w = W[i, j]
+            W[i, j] = w + eps
+            lp = f(model)
+            W[i, j] = w - eps
+            lm = f(model)
+            W[i, j] = w
+            G[i, j] = (lp - lm) / (2 * eps)
+        grads.append(G)
+    return grads

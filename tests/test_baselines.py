@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from reference import numeric_grad
 
 from lstmrun.engine.elman import Elman, ElmanArch
 from lstmrun.engine.frnn import FRNN, FRNNArch
@@ -161,23 +162,6 @@ def half_sse(outs, chunk, q):
     a, b = chunk.offsets[q], chunk.offsets[q + 1]
     m = chunk.has_target[a:b] != 0
     return 0.5 * float(((chunk.targets[a:b] - outs)[m] ** 2).sum())
-
-
-def numeric_grad(model, f, eps=1e-6):
-    """Central differences of ``f(model)`` w.r.t. every connection of ``model``."""
-    grads = []
-    for W, M in ((model.Wh, model.Mh), (model.Wo, model.Mo)):
-        G = np.zeros_like(W)
-        for i, j in zip(*np.nonzero(M)):
-            w = W[i, j]
-            W[i, j] = w + eps
-            lp = f(model)
-            W[i, j] = w - eps
-            lm = f(model)
-            W[i, j] = w
-            G[i, j] = (lp - lm) / (2 * eps)
-        grads.append(G)
-    return grads
 
 
 def kernel_half_sse(q, chunk):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from reference import ref_forward, ref_sse, ref_train
+from reference import numeric_grad, ref_forward, ref_sse, ref_train
 
 from lstmrun.engine import lstm97
 from lstmrun.engine.arch import Arch, Init, init_weights
@@ -232,19 +232,7 @@ def _half_sse(model, chunk, q):
 
 def _numeric_grad(model, chunk, q, eps=1e-6):
     """Central differences of 1/2 SSE of sequence ``q`` w.r.t. every unmasked weight."""
-    grads = []
-    for W, M in ((model.Wh, model.Mh), (model.Wo, model.Mo)):
-        G = np.zeros_like(W)
-        for i, j in zip(*np.nonzero(M)):
-            w = W[i, j]
-            W[i, j] = w + eps
-            lp = _half_sse(model, chunk, q)
-            W[i, j] = w - eps
-            lm = _half_sse(model, chunk, q)
-            W[i, j] = w
-            G[i, j] = (lp - lm) / (2 * eps)
-        grads.append(G)
-    return grads
+    return numeric_grad(model, lambda m: _half_sse(m, chunk, q), eps)
 
 
 def _engine_update(model, chunk, q, lr=1.0):

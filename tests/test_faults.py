@@ -12,18 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from click.testing import CliRunner
+from test_cli import ROOT, run
 
-from lstmrun.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
 CFG = ROOT / "configs" / "paper" / "exp1_erg_4x1_lr05.yaml"
 TINY = ["--set", "protocol.budget=200", "--set", "protocol.check_every=100",
         "--set", "task.n_train=16", "--set", "task.n_test=16"]
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def one_line_exit_2(r, needle):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from reference import ref_sse
+from reference import numeric_grad, ref_sse
 from test_engine import assert_specialised_is_generic, make_chunk, random_weights
 
 from lstmrun.cli import main
@@ -77,22 +77,8 @@ def _change(net, chunk, q, lr=1.0, full=True):
 def _fd_grad(net, chunk, q, eps=1e-6):
     """Central differences of the sequence's 1/2 SSE (training targets, FLAG_TRAIN steps), with
     the reference forward pass."""
-    def loss():
-        return 0.5 * ref_sse(net.arch, net.Wh, net.Wo, chunk, q, net.reset_act, clean=False)
-
-    out = []
-    for W, M in ((net.Wh, net.Mh), (net.Wo, net.Mo)):
-        G = np.zeros_like(W)
-        for i, j in zip(*np.nonzero(M)):
-            w = W[i, j]
-            W[i, j] = w + eps
-            lp = loss()
-            W[i, j] = w - eps
-            lm = loss()
-            W[i, j] = w
-            G[i, j] = (lp - lm) / (2 * eps)
-        out.append(G)
-    return out
+    return numeric_grad(net, lambda n: 0.5 * ref_sse(n.arch, n.Wh, n.Wo, chunk, q, n.reset_act,
+                                                     clean=False), eps)
 
 
 def _rel(a, b):
