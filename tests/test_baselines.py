@@ -64,6 +64,12 @@ def xvec(chunk, t):
     return chunk.x_real[t].copy()
 
 
+def _add(Ws, gs):
+    """W += g for each pair, in place (a step's change, or a sequence's summed changes)."""
+    for W, g in zip(Ws, gs):
+        W += g
+
+
 def ref_frnn(arch: FRNNArch, Wh, Wo, chunk, order, lr=0.0, learn=False, per_step=True,
              reset_act=0.0):
     """Dense NumPy FRNN with exact RTRL (sensitivity tensor P[r, i, j] = dy_r / dWh[i, j]).
@@ -103,16 +109,10 @@ def ref_frnn(arch: FRNNArch, Wh, Wo, chunk, order, lr=0.0, learn=False, per_step
                     g = Wo[:, I + 1:].T @ ek
                     gWo = lr * np.outer(ek, u) * Mo
                 gWh = lr * np.einsum("r,rij->ij", g, P) * Mh
-                if per_step:
-                    Wh += gWh
-                    Wo += gWo
-                else:
-                    dWh += gWh
-                    dWo += gWo
+                _add((Wh, Wo) if per_step else (dWh, dWo), (gWh, gWo))
             y = yn
         if learn and not per_step:
-            Wh += dWh
-            Wo += dWo
+            _add((Wh, Wo), (dWh, dWo))
         outs.append(np.array(seq))
     return Wh, Wo, outs
 
@@ -143,16 +143,10 @@ def ref_elman(arch: ElmanArch, Wh, Wo, chunk, order, lr=0.0, learn=False, per_st
                 ek = o * (1 - o) * (chunk.targets[t] - o)
                 eh = h * (1 - h) * (Wo[:, I + 1:].T @ ek)
                 gWo, gWh = lr * np.outer(ek, u) * Mo, lr * np.outer(eh, z) * Mh
-                if per_step:
-                    Wh += gWh
-                    Wo += gWo
-                else:
-                    dWh += gWh
-                    dWo += gWo
+                _add((Wh, Wo) if per_step else (dWh, dWo), (gWh, gWo))
             c = h
         if learn and not per_step:
-            Wh += dWh
-            Wo += dWo
+            _add((Wh, Wo), (dWh, dWo))
         outs.append(np.array(seq))
         ctxs.append(cs)
     return Wh, Wo, outs, ctxs

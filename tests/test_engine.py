@@ -122,6 +122,15 @@ EXP1_4x1 = (Arch(7, 7, 4, 1), Init(scale=0.2, output_gate_bias=(-1.0, -2.0, -3.0
 EXP1_3x2 = (Arch(7, 7, 3, 2), Init(scale=0.2, output_gate_bias=(-1.0, -2.0, -3.0)))
 
 
+def reference_case(arch, onehot, seed):
+    """12 sequences of 5-25 steps (targets at every step with one-hot inputs, at random steps with
+    real inputs and targets) and a random order of 25 of them."""
+    rng = np.random.default_rng(seed)
+    chunk = make_chunk(rng, 12, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 25),
+                       target="random" if not onehot else "every", real_targets=not onehot)
+    return chunk, rng.integers(0, chunk.n, size=25)
+
+
 def compare_with_reference(arch, init, chunk, order, lr, per_step, reset_act=0.0, seed=0,
                            tol=1e-10, lr_decay=1.0, learns=None):
     """Train the kernel and the NumPy reference (tests/reference.py) from the same weights and
@@ -264,12 +273,9 @@ def _check_fd(model, chunk, q):
     assert np.abs(Gh).max() > 1e-4 and np.abs(Go).max() > 1e-4     # not a vacuous comparison
 
 
-@pytest.mark.parametrize("arch, onehot", FD_ARCHS, ids=FD_IDS)
-@pytest.mark.parametrize("reset_act", [0.0, 0.5])
-def test_fd_length_one_sequences(arch, onehot, reset_act):
-    """Case A: with one step nothing depends on y(t-1) but the constant reset activations, so the
-    cut derivatives are zero and the truncated update is the exact gradient, for any weights."""
-    rng = np.random.default_rng(21)
+def check_fd_length_one(arch, onehot, reset_act, seed):
+    """Case A's check (below): three one-step sequences, random weights."""
+    rng = np.random.default_rng(seed)
     chunk = make_chunk(rng, 3, arch.n_in, arch.n_out, onehot=onehot, lengths=1,
                        real_targets=True)
     Wh, Wo = random_weights(arch, rng, scale=0.7)
@@ -278,22 +284,30 @@ def test_fd_length_one_sequences(arch, onehot, reset_act):
         _check_fd(model, chunk, q)
 
 
+@pytest.mark.parametrize("arch, onehot", FD_ARCHS, ids=FD_IDS)
+@pytest.mark.parametrize("reset_act", [0.0, 0.5])
+def test_fd_length_one_sequences(arch, onehot, reset_act):
+    """Case A: with one step nothing depends on y(t-1) but the constant reset activations, so the
+    cut derivatives are zero and the truncated update is the exact gradient, for any weights."""
+    check_fd_length_one(arch, onehot, reset_act, seed=21)
+
+
 def _zero_recurrent(arch, Wh):
     Wh = Wh.copy()
     Wh[:, arch.n_in + 1:] = 0.0
     return Wh
 
 
-def check_fd_zero_recurrent(arch, onehot, reset_act, seed):
+def check_fd_zero_recurrent(arch, onehot, reset_act, seed, zero=None):
     """Case B's check (below): two length-6 sequences with a final real target, random weights
     with every hidden->hidden weight zero; the update must equal minus the numeric gradient.
-    Returns the net and its chunk."""
+    ``zero(arch, Wh)`` zeroes them (default: the hidden->hidden block). Returns net and chunk."""
     rng = np.random.default_rng(seed)
     chunk = make_chunk(rng, 2, arch.n_in, arch.n_out, onehot=onehot, lengths=6,
                        target="random", real_targets=True)
     chunk.has_target[chunk.offsets[1:] - 1] = 1
     Wh, Wo = random_weights(arch, rng, scale=0.7)
-    model = LSTM97(arch, _zero_recurrent(arch, Wh), Wo, reset_act=reset_act)
+    model = LSTM97(arch, (zero or _zero_recurrent)(arch, Wh), Wo, reset_act=reset_act)
     for q in range(chunk.n):
         _check_fd(model, chunk, q)
     return model, chunk

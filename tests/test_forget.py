@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from reference import ref_forward
-from test_engine import (_check_fd, _engine_update, assert_specialised_is_generic,
-                         check_fd_zero_recurrent, compare_with_reference, make_chunk,
-                         random_weights)
+from test_engine import (assert_specialised_is_generic, check_fd_length_one,
+                         check_fd_zero_recurrent, compare_with_reference, _engine_update,
+                         make_chunk, random_weights, reference_case)
 
 from lstmrun.engine import lstm97
 from lstmrun.engine.arch import Arch, Init, init_weights
@@ -92,10 +92,7 @@ FG_IDS = ["cerg-fg", "3x2-F-fg", "real-fg", "noog-B-fg", "cerg-decay", "real-dec
 @pytest.mark.parametrize("arch, init, onehot", FG_CASES, ids=FG_IDS)
 @pytest.mark.parametrize("per_step", [True, False], ids=["per_step", "per_seq"])
 def test_kernel_matches_reference(arch, init, onehot, per_step):
-    rng = np.random.default_rng(41)
-    chunk = make_chunk(rng, 12, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 25),
-                       target="random" if not onehot else "every", real_targets=not onehot)
-    order = rng.integers(0, chunk.n, size=25)
+    chunk, order = reference_case(arch, onehot, seed=41)
     _compare(arch, init, chunk, order, 0.5, per_step, reset_act=0.0 if onehot else 0.5)
 
 
@@ -218,13 +215,7 @@ FD_IDS = ["fg-onehot", "fg-real", "fg-cerg-wiring", "fg-noog-linear", "decay-rea
 def test_fd_length_one_sequences(arch, onehot, reset_act):
     """One step: nothing depends on y(t-1) but the reset activations, the truncation drops
     nothing. (s(0) = 0, so the forget weights' gradient is 0 here: see the next test.)"""
-    rng = np.random.default_rng(51)
-    chunk = make_chunk(rng, 3, arch.n_in, arch.n_out, onehot=onehot, lengths=1,
-                       real_targets=True)
-    Wh, Wo = random_weights(arch, rng, scale=0.7)
-    model = LSTM97(arch, Wh, Wo, reset_act=reset_act)
-    for q in range(chunk.n):
-        _check_fd(model, chunk, q)
+    check_fd_length_one(arch, onehot, reset_act, seed=51)
 
 
 @pytest.mark.parametrize("arch, onehot", FD_ARCHS, ids=FD_IDS)

@@ -16,8 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from reference import ref_forward
-from test_engine import (_check_fd, _engine_update, _numeric_grad, assert_specialised_is_generic,
-                         compare_with_reference, make_chunk, random_weights)
+from test_engine import (assert_specialised_is_generic, check_fd_zero_recurrent,
+                         compare_with_reference, _engine_update, make_chunk, _numeric_grad,
+                         random_weights, reference_case)
 
 from lstmrun.engine import lstm97
 from lstmrun.engine.arch import Arch, Init, init_weights
@@ -107,10 +108,7 @@ PP_IDS = ["gss02", "3x2-F-fg", "3x2-F-1997", "real-1997", "cerg", "noog-fg", "de
 @pytest.mark.parametrize("arch, init, onehot", PP_CASES, ids=PP_IDS)
 @pytest.mark.parametrize("per_step", [True, False], ids=["per_step", "per_seq"])
 def test_kernel_matches_reference(arch, init, onehot, per_step):
-    rng = np.random.default_rng(61)
-    chunk = make_chunk(rng, 12, arch.n_in, arch.n_out, onehot=onehot, lengths=(5, 25),
-                       target="random" if not onehot else "every", real_targets=not onehot)
-    order = rng.integers(0, chunk.n, size=25)
+    chunk, order = reference_case(arch, onehot, seed=61)
     _compare(arch, init, chunk, order, 0.5, per_step, reset_act=0.0 if onehot else 0.5)
 
 
@@ -205,14 +203,8 @@ def test_fd_zero_recurrent_and_peephole_weights(arch, onehot, reset_act):
     d net(t)/d y(t-1) (= the recurrent weights) and d net_gate/d s (= the peephole weights), both
     zero, so the truncated update is the exact gradient -- also for the peephole weights, whose
     sources s(t-1) / s(t) are not zero: their partials of §13.1 are checked for real."""
-    rng = np.random.default_rng(64)
-    chunk = make_chunk(rng, 2, arch.n_in, arch.n_out, onehot=onehot, lengths=6,
-                       target="random", real_targets=True)
-    chunk.has_target[chunk.offsets[1:] - 1] = 1
-    Wh, Wo = random_weights(arch, rng, scale=0.7)
-    model = LSTM97(arch, _zero_rec_and_peep(arch, Wh), Wo, reset_act=reset_act)
-    for q in range(chunk.n):
-        _check_fd(model, chunk, q)
+    model, chunk = check_fd_zero_recurrent(arch, onehot, reset_act, seed=64,
+                                           zero=_zero_rec_and_peep)
     NZ = arch.n_in + 1 + arch.n_hidden
     dWh, _ = _engine_update(model, chunk, 0)
     for r in range(arch.n_cells, arch.n_hidden):                       # every gate's peepholes
