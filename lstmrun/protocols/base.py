@@ -110,3 +110,47 @@ class Curve:
             self.rows.append([int(seen), round(float(mse), 6),
                               round(float(self.ncorrect / self.nseq), 4)])
         self._reset()
+
+
+@dataclass
+class StreamRun:
+    """What :func:`stream_loop` did: streams trained, time steps, whether a check passed (then
+    ``lengths`` are that check's), the curve rows, and whether the weights diverged."""
+    seen: int
+    steps: int
+    solved: bool
+    lengths: list
+    curve: list
+    diverged: bool
+
+
+def stream_loop(net, budget: int, curve_points: int, check_every: int, train_one,
+                check) -> StreamRun:
+    """The continual-stream protocols' loop (GSC00's CERG, ``cerg``; GS00's timing tasks,
+    ``timing``): train one stream at a time, ``train_one() -> (symbols or events predicted
+    before the first error, time steps)``; every ``budget // curve_points`` streams log a curve row
+    [streams, mean, max] of the predicted counts; every ``check_every`` streams and at the budget
+    ``check() -> (lengths, passed)``, stopping when it passes; stop when the weights diverge."""
+    every = max(1, budget // curve_points) if curve_points else 0
+    curve, acc = [], []
+    seen = steps = 0
+    lengths: list = []
+    solved = bad = False
+    while seen < budget:
+        k, n = train_one()
+        seen += 1
+        steps += n
+        acc.append(k)
+        if diverged(net):
+            bad = True
+            break
+        if every and seen % every == 0:
+            curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
+            acc = []
+        if seen % check_every == 0 or seen == budget:
+            lengths, solved = check()
+            if solved:
+                break
+    if acc and every:            # the last, partial row
+        curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
+    return StreamRun(seen, steps, solved, lengths, curve, bad)

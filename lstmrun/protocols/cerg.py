@@ -31,7 +31,7 @@ import numpy as np
 
 from ..engine import LSTM97
 from ..engine.judge import M_CORRECT, M_NTGT
-from .base import DIVERGED, Accepts, diverged, threshold, TrainSettings
+from .base import DIVERGED, Accepts, TrainSettings, stream_loop, threshold
 
 FIRST_PREFIX = 512
 GROWTH = 4
@@ -81,37 +81,26 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
     budget = pr["budget"]
     net.lr_decay = float(tr["lr_decay"])
     net.stop_at_error = True
-    every = max(1, budget // pr["curve_points"]) if pr["curve_points"] else 0
-    curve, acc = [], []
-    seen = 0
-    steps = 0
-    solved = False
-    reason = f"budget of {budget} training streams exhausted"
-    while seen < budget:
+
+    def train_one():
         n, full = run_stream(net, task, train_rng, pr["stream_cap"], learn=True, lr=ts.lr,
                              per_step=ts.per_step, thr=thr)
-        seen += 1
-        steps += n + (0 if full else 1)
-        acc.append(n)
-        if diverged(net):
-            reason = DIVERGED
-            break
-        if every and seen % every == 0:
-            curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
-            acc = []
-        if seen % pr["check_every"] == 0 or seen == budget:
-            first = test_net(net, task, data_rng, pr, thr, stop_early=True)
-            if len(first) == pr["test_streams"] and min(first) >= pr["test_cap"]:
-                solved = True
-                reason = (f"perfect: all {pr['test_streams']} test streams predicted without "
-                          f"error for {pr['test_cap']} symbols")
-                break
-    if acc and every:
-        curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
-    if solved:
-        lengths = first
+        return n, n + (0 if full else 1)
+
+    def check():
+        first = test_net(net, task, data_rng, pr, thr, stop_early=True)
+        return first, len(first) == pr["test_streams"] and min(first) >= pr["test_cap"]
+
+    r = stream_loop(net, budget, pr["curve_points"], pr["check_every"], train_one, check)
+    seen, steps, solved, curve = r.seen, r.steps, r.solved, r.curve
+    if r.diverged:
+        reason = DIVERGED
+    elif solved:
+        reason = (f"perfect: all {pr['test_streams']} test streams predicted without "
+                  f"error for {pr['test_cap']} symbols")
     else:
-        lengths = test_net(net, task, data_rng, pr, thr, stop_early=False)
+        reason = f"budget of {budget} training streams exhausted"
+    lengths = r.lengths if solved else test_net(net, task, data_rng, pr, thr, stop_early=False)
     mean_len = float(np.mean(lengths))
     category = "perfect" if solved else ("good" if mean_len > pr["good_length"] else "rest")
     return {"solved": solved, "sequences": seen, "reason": reason, "category": category,

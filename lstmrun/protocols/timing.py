@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.judge import M_CORRECT, M_NTGT, M_SSE
-from .base import DIVERGED, Accepts, diverged, threshold, TrainSettings
+from .base import DIVERGED, Accepts, TrainSettings, stream_loop, threshold
 
 FIRST_PREFIX = 10
 GROWTH = 4
@@ -108,34 +108,26 @@ def run(cfg: dict, task, net, data_rng: np.random.Generator,
     budget = pr["budget"]
     n_test = task.p["test_events"]
     net.stop_at_error = True
-    every = max(1, budget // pr["curve_points"]) if pr["curve_points"] else 0
-    curve, acc = [], []
-    seen = steps = 0
-    solved = False
-    reason = f"budget of {budget} training streams exhausted"
-    first: list[int] = []
-    while seen < budget:
+
+    def train_one():
         k, full, n = run_stream(net, task, train_rng, task.p["train_events"], learn=True,
                                 lr=ts.lr, per_step=ts.per_step, thr=thr)
-        seen += 1
-        steps += n
-        acc.append(k)
-        if diverged(net):
-            reason = DIVERGED
-            break
-        if every and seen % every == 0:
-            curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
-            acc = []
-        if seen % pr["check_every"] == 0 or seen == budget:
-            first = test_net(net, task, data_rng, thr, stop_early=True)
-            if len(first) == task.p["test_streams"] and min(first) >= n_test:
-                solved = True
-                reason = (f"solved: {task.p['test_streams']} test stream(s) of {n_test} events "
-                          "without an error")
-                break
-    if acc and every:
-        curve.append([seen, round(float(np.mean(acc)), 2), int(np.max(acc))])
-    lengths = first if solved else test_net(net, task, data_rng, thr, stop_early=False)
+        return k, n
+
+    def check():
+        first = test_net(net, task, data_rng, thr, stop_early=True)
+        return first, len(first) == task.p["test_streams"] and min(first) >= n_test
+
+    r = stream_loop(net, budget, pr["curve_points"], pr["check_every"], train_one, check)
+    seen, steps, solved, curve = r.seen, r.steps, r.solved, r.curve
+    if r.diverged:
+        reason = DIVERGED
+    elif solved:
+        reason = (f"solved: {task.p['test_streams']} test stream(s) of {n_test} events "
+                  "without an error")
+    else:
+        reason = f"budget of {budget} training streams exhausted"
+    lengths = r.lengths if solved else test_net(net, task, data_rng, thr, stop_early=False)
     rmse = stream_rmse(net, task, data_rng)
     return {"solved": solved, "sequences": seen, "reason": reason,
             "test_events_correct": [int(v) for v in lengths],
