@@ -88,11 +88,7 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, schedu
     from .rundir import RunFolderError, default_out, open_run
 
     _check_executor(executor, scheduler)
-    sets = list(sets)
-    if trials is not None:
-        sets.append(f"trials={trials}")
-    if seed is not None:
-        sets.append(f"seed={seed}")
+    sets = _with_options(sets, trials, seed)
     if config is None and not resume:
         _fail("missing CONFIG (or --resume RUN_DIR to continue a run)")
     if resume and out and Path(out) != Path(resume):
@@ -193,6 +189,16 @@ def _close_all(entries: dict) -> None:
 def _os_error(path, e: OSError) -> str:
     where = e.filename or path
     return f"{where}: {e.strerror or e}"
+
+
+def _with_options(sets, trials, seed) -> list[str]:
+    """The --set strings with --trials and --seed appended as the same overrides."""
+    out = list(sets)
+    if trials is not None:
+        out.append(f"trials={trials}")
+    if seed is not None:
+        out.append(f"seed={seed}")
+    return out
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:
@@ -407,11 +413,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
                         parse_pairs, write_manifest)
 
     _check_executor(executor, scheduler)
-    common = list(sets)
-    if trials is not None:
-        common.append(f"trials={trials}")
-    if seed is not None:
-        common.append(f"seed={seed}")
+    common = _with_options(sets, trials, seed)
     sweep_lock, entries = None, {}
     try:
         files = [c for c in configs if c.endswith((".sweep.yaml", ".sweep.yml"))]

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from ..engine.chunk import Chunk, empty_real
-from .grammar import Grammar
+from .grammar import Grammar, grammar_for
 
 
 @njit(cache=True)
@@ -137,9 +137,7 @@ class CERGTask:
 
     def __init__(self, p: dict):
         self.p = p
-        if p["targets"] not in ("next", "legal"):
-            raise ValueError(f"targets must be 'next' or 'legal', got {p['targets']!r}")
-        self.grammar = Grammar.from_yaml(p["grammar"])
+        self.grammar = grammar_for(p)
         self.tables = _Tables(self.grammar)
         for q, es in self.grammar.states.items():
             if len({e.symbol for e in es}) != len(es):

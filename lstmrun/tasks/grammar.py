@@ -311,3 +311,11 @@ def make_train_test(grammar: Grammar, rng: np.random.Generator, n_train: int = 2
         if tuple(s) not in seen:
             test.append(s)
     return train, test
+
+
+def grammar_for(p: dict) -> "Grammar":
+    """The grammar a grammar task's parameters name (``p["grammar"]``), once their ``targets``
+    is checked: "next" (the actual next symbol) or "legal" (every legal next symbol)."""
+    if p["targets"] not in ("next", "legal"):
+        raise ValueError(f"targets must be 'next' or 'legal', got {p['targets']!r}")
+    return Grammar.from_yaml(p["grammar"])

@@ -17,7 +17,7 @@ import numpy as np
 
 from .cerg import TASKS as CERG
 from .cslang import TASKS as CSLANG
-from .grammar import Grammar
+from .grammar import grammar_for
 from .guesstasks import TASKS as GUESS
 from .longlag import TASKS as LONGLAG
 from .timing import TASKS as TIMING
@@ -41,9 +41,7 @@ class GrammarTask:
 
     def __init__(self, p: dict):
         self.p = p
-        if p["targets"] not in ("next", "legal"):
-            raise ValueError(f"targets must be 'next' or 'legal', got {p['targets']!r}")
-        self.grammar = Grammar.from_yaml(p["grammar"])
+        self.grammar = grammar_for(p)
         self.n_in = self.n_out = len(self.grammar.alphabet)
 
     def chunk(self, strings) -> Any:
