@@ -6,7 +6,8 @@
 set -euo pipefail
 out=${1:-results/exp1_setup_study}
 trials=${2:-30}
-jobs=${JOBS:-2}
+export JOBS=${JOBS:-2}
+. "$(dirname "$0")/study_lib.sh"
 declare -A cand=(
   [literal_step]="--set model.input_to_output=false --set model.output_bias=false --set task.target_on=1.0 --set task.target_off=0.0 --set train.update=step"
   [literal_seq]="--set model.input_to_output=false --set model.output_bias=false --set task.target_on=1.0 --set task.target_off=0.0 --set train.update=sequence"
@@ -22,12 +23,8 @@ declare -A cand=(
 for c in ${CANDIDATES:-literal_step literal_seq shortcut_step shortcut_soft_step shortcut_soft_seq}; do
   for cfg in configs/paper/exp1_erg_*.yaml; do
     row=$(basename "$cfg" .yaml)
-    dir="$out/$c/$row"
-    [ -f "$dir/summary.json" ] && continue
-    rm -rf "$dir"
     # shellcheck disable=SC2086
-    lstmrun train "$cfg" --trials "$trials" --jobs "$jobs" --out "$dir" --quiet ${SEED:+--seed $SEED} ${cand[$c]} >/dev/null
-    echo "done $c $row"
+    study_run "$out/$c/$row" "$cfg" "$trials" ${cand[$c]}
   done
 done
 python3 scripts/tabulate.py "$out"/*/*

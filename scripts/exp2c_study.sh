@@ -9,7 +9,7 @@
 set -euo pipefail
 out=${1:-results/study2c}
 trials=${2:-10}
-jobs=${JOBS:-1}
+. "$(dirname "$0")/study_lib.sh"
 # 10x the paper's mean (HS97 Table 3)
 declare -A budget=([q200_p200]=330000 [q500_p500]=380000 [q1000_p1000]=490000 [q1000_p50]=2030000
                    [q50_p50]=300000 [q100_p100]=310000)
@@ -47,14 +47,8 @@ declare -A cand=(
 for c in ${READINGS:-literal init02 init002 connC_init02}; do
   for row in ${ROWS:-q200_p200 q500_p500 q1000_p1000 q1000_p50}; do
     cfg=configs/paper/exp2c_$row.yaml
-    dir="$out/$c/$row"
-    [ -f "$dir/summary.json" ] && continue
-    rm -rf "$dir"
-    b=${BUDGET:-${budget[$row]}}
     # shellcheck disable=SC2086
-    lstmrun train "$cfg" --trials "$trials" --jobs "$jobs" --out "$dir" --quiet ${SEED:+--seed $SEED} \
-      --set protocol.budget="$b" ${cand[$c]} >/dev/null
-    echo "done $c $row $(date -u +%H:%M:%S)"
+    study_run "$out/$c/$row" "$cfg" "$trials" --set protocol.budget="${BUDGET:-${budget[$row]}}" ${cand[$c]}
   done
 done
 python3 scripts/tabulate.py "$out"/*/*

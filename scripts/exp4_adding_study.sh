@@ -7,7 +7,7 @@
 #        EXTRA (more --set options for every run, e.g. "--set protocol.st3_halves=true")
 set -euo pipefail
 out=$1; trials=$2; shift 2
-jobs=${JOBS:-1}
+. "$(dirname "$0")/study_lib.sh"
 declare -A cand=(
   # the config as committed before this study: linear output, MAE < 0.01, alpha 0.5
   [lin_mae_a05]="--set model.output_act=identity --set protocol.error_kind=mae --set train.lr=0.5"
@@ -24,14 +24,9 @@ declare -A cand=(
 for c in ${CANDIDATES:-lin_mae_a05 lin_mse_a05 log_mse_a05 lin_mae_a10 lin_mse_a10 log_mse_a10 log_mae_a10 log_mae_a05}; do
   for row in "$@"; do
     cfg=configs/paper/exp4_adding_${row}.yaml
-    dir="$out/$c/exp4_adding_${row}"
-    [ -f "$dir/summary.json" ] && continue
-    rm -rf "$dir"
-    start=$(date +%s)
     # shellcheck disable=SC2086
-    lstmrun train "$cfg" --trials "$trials" --jobs "$jobs" --out "$dir" --quiet \
-      ${BUDGET:+--set protocol.budget=$BUDGET} ${cand[$c]} ${EXTRA:-} >/dev/null
-    echo "done $c $row $(( $(date +%s) - start )) s"
+    study_run "$out/$c/exp4_adding_${row}" "$cfg" "$trials" ${BUDGET:+--set protocol.budget=$BUDGET} \
+      ${cand[$c]} ${EXTRA:-}
   done
 done
 python3 scripts/tabulate.py "$out"/*/*
