@@ -4,24 +4,16 @@ X1 on pair 1; trace the worst few (signed error, in-gate activity during the lag
 
 Usage: python scripts/adding_probe.py RUN_DIR [--trial K] [--n N] [--seed S] [--trace 5]
 """
-import argparse
 import json
 
 import numpy as np
 
 from lstmrun.engine.lstm97 import M_CORRECT, M_SSE
-from lstmrun.inspect import load_net, trace
+from lstmrun.inspect import trace
+from probe_common import probe_args, trained_net
 
-ap = argparse.ArgumentParser()
-ap.add_argument("run_dir")
-ap.add_argument("--trial", type=int, default=0)
-ap.add_argument("--n", type=int, default=5000)
-ap.add_argument("--seed", type=int, default=12345)
-ap.add_argument("--trace", type=int, default=5)
-a = ap.parse_args()
-
-cfg, task, net, rec = load_net(a.run_dir, a.trial)
-chunk = task.sample(np.random.default_rng(a.seed), a.n)
+a = probe_args(__doc__, 5000, 12345, (("--trace",), {"type": int, "default": 5}))
+cfg, task, net, rec, chunk = trained_net(a)
 m = net.evaluate(chunk, criterion="abs", threshold=task.threshold)
 err = np.sqrt(m[:, M_SSE])
 wrong = m[:, M_CORRECT] == 0

@@ -4,21 +4,15 @@ open the input gates are on unmarked steps, and whether the output follows the t
 
 Usage: python scripts/adding_state_trace.py RUN_DIR [--trial K] [--n N] [--seed S]
 """
-import argparse
 import json
 
 import numpy as np
 
-from lstmrun.inspect import load_net, trace
+from lstmrun.inspect import trace
+from probe_common import probe_args, trained_net
 
-ap = argparse.ArgumentParser()
-ap.add_argument("run_dir")
-ap.add_argument("--trial", type=int, default=0)
-ap.add_argument("--n", type=int, default=20)
-ap.add_argument("--seed", type=int, default=7)
-a = ap.parse_args()
-cfg, task, net, rec = load_net(a.run_dir, a.trial)
-chunk = task.sample(np.random.default_rng(a.seed), a.n)
+a = probe_args(__doc__, 20, 7)
+cfg, task, net, rec, chunk = trained_net(a)
 rows = []
 for i in range(a.n):
     tr = trace(net, chunk, i)

@@ -152,6 +152,19 @@ def ref_elman(arch: ElmanArch, Wh, Wo, chunk, order, lr=0.0, learn=False, per_st
     return Wh, Wo, outs, ctxs
 
 
+def check_learning_matches(net, chunk, order, ref, lr=0.7):
+    """On-line learning, per step and per sequence: the kernel's weights equal the reference's
+    (``ref``: ref_frnn or ref_elman) and really moved."""
+    for per_step in (True, False):
+        a = net.copy()
+        a.train(chunk, order, lr=lr, update_per_step=per_step)
+        Wh_r, Wo_r = ref(net.arch, net.Wh, net.Wo, chunk, order, lr=lr, learn=True,
+                         per_step=per_step)[:2]
+        assert np.abs(Wh_r - net.Wh).max() > 1e-3
+        np.testing.assert_allclose(a.Wh, Wh_r, atol=1e-10, rtol=0)
+        np.testing.assert_allclose(a.Wo, Wo_r, atol=1e-10, rtol=0)
+
+
 def half_sse(outs, chunk, q):
     a, b = chunk.offsets[q], chunk.offsets[q + 1]
     m = chunk.has_target[a:b] != 0
@@ -224,14 +237,7 @@ def test_frnn_forward_and_online_rtrl_match_reference(arch, onehot):
                                                  range(chunk.n)])
     # on-line RTRL, per step and per sequence, over ~100 steps
     order = rng.integers(0, chunk.n, size=15)
-    for per_step in (True, False):
-        a = net.copy()
-        a.train(chunk, order, lr=0.7, update_per_step=per_step)
-        Wh_r, Wo_r, _ = ref_frnn(arch, net.Wh, net.Wo, chunk, order, lr=0.7, learn=True,
-                                 per_step=per_step)
-        assert np.abs(Wh_r - net.Wh).max() > 1e-3
-        np.testing.assert_allclose(a.Wh, Wh_r, atol=1e-10, rtol=0)
-        np.testing.assert_allclose(a.Wo, Wo_r, atol=1e-10, rtol=0)
+    check_learning_matches(net, chunk, order, ref_frnn)
 
 
 @pytest.mark.parametrize("arch, onehot", FRNN_ARCHS, ids=FRNN_IDS)
@@ -289,14 +295,7 @@ def test_elman_matches_reference(arch, onehot):
     np.testing.assert_allclose(m[:, M_SSE], [2 * half_sse(o, chunk, q) for q, o in
                                              enumerate(outs)], atol=1e-12, rtol=0)
     order = rng.integers(0, chunk.n, size=15)
-    for per_step in (True, False):
-        a = net.copy()
-        a.train(chunk, order, lr=0.7, update_per_step=per_step)
-        Wh_r, Wo_r, _, _ = ref_elman(arch, net.Wh, net.Wo, chunk, order, lr=0.7, learn=True,
-                                     per_step=per_step)
-        assert np.abs(Wh_r - net.Wh).max() > 1e-3
-        np.testing.assert_allclose(a.Wh, Wh_r, atol=1e-10, rtol=0)
-        np.testing.assert_allclose(a.Wo, Wo_r, atol=1e-10, rtol=0)
+    check_learning_matches(net, chunk, order, ref_elman)
 
 
 @pytest.mark.parametrize("arch, onehot", ELMAN_ARCHS, ids=ELMAN_IDS)

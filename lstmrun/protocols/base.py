@@ -123,6 +123,12 @@ class StreamRun:
     curve: list
     diverged: bool
 
+    def reason(self, solved: str, budget: int) -> str:
+        """The trial record's ``reason``: ``solved`` (the protocol's words) when a check passed."""
+        if self.diverged:
+            return DIVERGED
+        return solved if self.solved else f"budget of {budget} training streams exhausted"
+
 
 def stream_loop(net, budget: int, curve_points: int, check_every: int, train_one,
                 check) -> StreamRun:

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..engine import LSTM97
 from ..engine.judge import M_CORRECT, M_NTGT
-from .base import DIVERGED, Accepts, TrainSettings, stream_loop, threshold
+from .base import Accepts, TrainSettings, stream_loop, threshold
 
 FIRST_PREFIX = 512
 GROWTH = 4
@@ -93,13 +93,8 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
 
     r = stream_loop(net, budget, pr["curve_points"], pr["check_every"], train_one, check)
     seen, steps, solved, curve = r.seen, r.steps, r.solved, r.curve
-    if r.diverged:
-        reason = DIVERGED
-    elif solved:
-        reason = (f"perfect: all {pr['test_streams']} test streams predicted without "
-                  f"error for {pr['test_cap']} symbols")
-    else:
-        reason = f"budget of {budget} training streams exhausted"
+    reason = r.reason((f"perfect: all {pr['test_streams']} test streams predicted without "
+                            f"error for {pr['test_cap']} symbols"), budget)
     lengths = r.lengths if solved else test_net(net, task, data_rng, pr, thr, stop_early=False)
     mean_len = float(np.mean(lengths))
     category = "perfect" if solved else ("good" if mean_len > pr["good_length"] else "rest")

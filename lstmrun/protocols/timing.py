@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..engine.judge import M_CORRECT, M_NTGT, M_SSE
-from .base import DIVERGED, Accepts, TrainSettings, stream_loop, threshold
+from .base import Accepts, TrainSettings, stream_loop, threshold
 
 FIRST_PREFIX = 10
 GROWTH = 4
@@ -120,13 +120,8 @@ def run(cfg: dict, task, net, data_rng: np.random.Generator,
 
     r = stream_loop(net, budget, pr["curve_points"], pr["check_every"], train_one, check)
     seen, steps, solved, curve = r.seen, r.steps, r.solved, r.curve
-    if r.diverged:
-        reason = DIVERGED
-    elif solved:
-        reason = (f"solved: {task.p['test_streams']} test stream(s) of {n_test} events "
-                  "without an error")
-    else:
-        reason = f"budget of {budget} training streams exhausted"
+    reason = r.reason((f"solved: {task.p['test_streams']} test stream(s) of {n_test} events "
+                            "without an error"), budget)
     lengths = r.lengths if solved else test_net(net, task, data_rng, thr, stop_early=False)
     rmse = stream_rmse(net, task, data_rng)
     return {"solved": solved, "sequences": seen, "reason": reason,
