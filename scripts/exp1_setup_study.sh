@@ -8,23 +8,13 @@ out=${1:-results/exp1_setup_study}
 trials=${2:-30}
 export JOBS=${JOBS:-2}
 . "$(dirname "$0")/study_lib.sh"
-declare -A cand=(
-  [literal_step]="--set model.input_to_output=false --set model.output_bias=false --set task.target_on=1.0 --set task.target_off=0.0 --set train.update=step"
-  [literal_seq]="--set model.input_to_output=false --set model.output_bias=false --set task.target_on=1.0 --set task.target_off=0.0 --set train.update=sequence"
-  [shortcut_step]="--set model.input_to_output=true --set model.output_bias=true --set task.target_on=1.0 --set task.target_off=0.0 --set train.update=step"
-  [shortcut_soft_step]="--set model.input_to_output=true --set model.output_bias=true --set task.target_on=0.9 --set task.target_off=0.1 --set train.update=step"
-  [jku_style]="--set model.input_to_output=false --set model.output_bias=false --set task.target_on=1.0 --set task.target_off=0.0 --set train.update=sequence --set model.reset_act=0.5 --set train.sampling=epoch --set init.bias_mode=offset"
-  [shortcut_legal_seq]="--set model.input_to_output=true --set model.output_bias=true --set task.targets=legal --set task.target_on=1.0 --set task.target_off=0.0 --set train.update=sequence"
-  [shortcut_soft_seq_budget1M]="--set model.input_to_output=true --set model.output_bias=true --set task.target_on=0.9 --set task.target_off=0.1 --set train.update=sequence --set protocol.budget=1000000"
-  [shortcut_soft_seq_shuffle]="--set model.input_to_output=true --set model.output_bias=true --set task.target_on=0.9 --set task.target_off=0.1 --set train.update=sequence --set train.sampling=shuffle"
-  [shortcut_soft_step_shuffle]="--set model.input_to_output=true --set model.output_bias=true --set task.target_on=0.9 --set task.target_off=0.1 --set train.update=step --set train.sampling=shuffle"
-  [shortcut_soft_seq]="--set model.input_to_output=true --set model.output_bias=true --set task.target_on=0.9 --set task.target_off=0.1 --set train.update=sequence"
-)
+readings=scripts/readings/exp1.yaml   # name -> options
 for c in ${CANDIDATES:-literal_step literal_seq shortcut_step shortcut_soft_step shortcut_soft_seq}; do
+  opts=$(reading "$readings" "$c")
   for cfg in configs/paper/exp1_erg_*.yaml; do
     row=$(basename "$cfg" .yaml)
     # shellcheck disable=SC2086
-    study_run "$out/$c/$row" "$cfg" "$trials" ${cand[$c]}
+    study_run "$out/$c/$row" "$cfg" "$trials" $opts
   done
 done
 python3 scripts/tabulate.py "$out"/*/*

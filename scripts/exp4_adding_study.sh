@@ -8,25 +8,14 @@
 set -euo pipefail
 out=$1; trials=$2; shift 2
 . "$(dirname "$0")/study_lib.sh"
-declare -A cand=(
-  # the config as committed before this study: linear output, MAE < 0.01, alpha 0.5
-  [lin_mae_a05]="--set model.output_act=identity --set protocol.error_kind=mae --set train.lr=0.5"
-  [lin_mse_a05]="--set model.output_act=identity --set protocol.error_kind=mse --set train.lr=0.5"
-  [log_mse_a05]="--set model.output_act=logistic --set protocol.error_kind=mse --set train.lr=0.5"
-  [log_mae_a05]="--set model.output_act=logistic --set protocol.error_kind=mae --set train.lr=0.5"
-  [lin_mae_a10]="--set model.output_act=identity --set protocol.error_kind=mae --set train.lr=1.0"
-  [lin_mse_a10]="--set model.output_act=identity --set protocol.error_kind=mse --set train.lr=1.0"
-  [log_mse_a10]="--set model.output_act=logistic --set protocol.error_kind=mse --set train.lr=1.0"
-  [log_mae_a10]="--set model.output_act=logistic --set protocol.error_kind=mae --set train.lr=1.0"
-  # JKU simulator conventions (lstm.c): activations reset to 0.5, gate-bias offsets added to the draw
-  [lin_mae_a05_jku]="--set model.output_act=identity --set protocol.error_kind=mae --set train.lr=0.5 --set model.reset_act=0.5 --set init.bias_mode=offset"
-)
+readings=scripts/readings/exp4_adding.yaml   # name -> options
 for c in ${CANDIDATES:-lin_mae_a05 lin_mse_a05 log_mse_a05 lin_mae_a10 lin_mse_a10 log_mse_a10 log_mae_a10 log_mae_a05}; do
+  opts=$(reading "$readings" "$c")
   for row in "$@"; do
     cfg=configs/paper/exp4_adding_${row}.yaml
     # shellcheck disable=SC2086
     study_run "$out/$c/exp4_adding_${row}" "$cfg" "$trials" ${BUDGET:+--set protocol.budget=$BUDGET} \
-      ${cand[$c]} ${EXTRA:-}
+      $opts ${EXTRA:-}
   done
 done
 python3 scripts/tabulate.py "$out"/*/*

@@ -1,6 +1,7 @@
 """Are two checkouts' kernels the same, bit for bit? Train the same nets on the same data with each.
 
     python scripts/kernel_identity.py OLD_CHECKOUT [NEW_CHECKOUT (default: this one)] [--cases A,B]
+                                      [--keep DIR]
 
 For each case (a paper config or a later one, a fixed seed, a few hundred sequences) both
 checkouts build the net and the data from OLD_CHECKOUT's config file and train it; the final
@@ -8,7 +9,9 @@ weights and the per-sequence metrics must be equal bit for bit. Each checkout ru
 process, with its own kernel cache folder (``LSTMRUN_KERNEL_CACHE``). A speed change that claims to
 keep the arithmetic (``lstmrun/engine``: the flat buffer, SLP, transposed forward copies, the RTRL
 one-hot seeds) is checked this way against the commit before it, e.g. with
-``git worktree add /tmp/old <commit>``.
+``git worktree add /tmp/old <commit>``. ``--keep DIR`` keeps the two kernel caches in DIR
+(``kernels0``: the old checkout's, ``kernels1``: the new one's), so that a second comparison
+compiles only what changed.
 """
 
 from __future__ import annotations
@@ -102,6 +105,11 @@ def main(argv=None) -> None:
         cases = [c for c in CASES if c[0] in wanted]
         if len(cases) != len(wanted):
             sys.exit(f"unknown case in {wanted}; cases: {[c[0] for c in CASES]}")
+    keep = None
+    if "--keep" in argv:
+        i = argv.index("--keep")
+        keep = Path(argv[i + 1]).resolve()
+        del argv[i:i + 2]
     old = str(Path(argv[0]).resolve())
     new = str(Path(argv[1]).resolve()) if len(argv) > 1 else str(Path(__file__).parents[1])
     import numpy as np
@@ -110,7 +118,7 @@ def main(argv=None) -> None:
     outs = []
     for i, root in enumerate((old, new)):
         out = tmp / f"{i}.npz"
-        env = {**os.environ, "LSTMRUN_KERNEL_CACHE": str(tmp / f"kernels{i}")}
+        env = {**os.environ, "LSTMRUN_KERNEL_CACHE": str((keep or tmp) / f"kernels{i}")}
         code = f"CASES = {cases!r}\n" + WORKER
         subprocess.run([sys.executable, "-c", code, root, old, str(out)], check=True, env=env,
                        cwd=tmp)

@@ -15,3 +15,15 @@ study_run() {
     ${SEED:+--seed $SEED} "$@" >/dev/null
   echo "done ${dir#"${dir%/*/*}/"} $(( $(date +%s) - start )) s ($(date -u +%H:%M:%S) UTC)"
 }
+
+# reading FILE NAME: the options of reading NAME in the YAML file FILE (scripts/readings/*.yaml);
+# an unknown name stops the study with the names there.
+reading() {
+  python3 - "$1" "$2" <<'PY'
+import sys, yaml
+table = yaml.safe_load(open(sys.argv[1]))
+if sys.argv[2] not in table:
+    sys.exit(f"unknown reading {sys.argv[2]!r} in {sys.argv[1]}; readings: {', '.join(table)}")
+print(table[sys.argv[2]])
+PY
+}

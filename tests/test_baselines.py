@@ -152,6 +152,18 @@ def ref_elman(arch: ElmanArch, Wh, Wo, chunk, order, lr=0.0, learn=False, per_st
     return Wh, Wo, outs, ctxs
 
 
+def check_forward_matches(cls, arch, onehot, rng, ref):
+    """Frozen weights (U[-1, 1]) on 6 sequences with random targets: the kernel's SSE per
+    sequence equals the reference forward pass's. Returns (net, chunk, metrics)."""
+    chunk = make_chunk(rng, 6, arch.n_in, arch.n_out, onehot=onehot, target="random")
+    net = cls.random(arch, 1.0, rng)
+    m = net.evaluate(chunk, criterion="none")
+    outs = ref(arch, net.Wh, net.Wo, chunk, range(chunk.n))[2]
+    np.testing.assert_allclose(m[:, M_SSE], [2 * half_sse(o, chunk, q) for q, o in
+                                             enumerate(outs)], atol=1e-12, rtol=0)
+    return net, chunk, m
+
+
 def check_learning_matches(net, chunk, order, ref, lr=0.7):
     """On-line learning, per step and per sequence: the kernel's weights equal the reference's
     (``ref``: ref_frnn or ref_elman) and really moved."""
@@ -225,13 +237,7 @@ def test_weight_counts_table1_and_guessing():
 @pytest.mark.parametrize("arch, onehot", FRNN_ARCHS, ids=FRNN_IDS)
 def test_frnn_forward_and_online_rtrl_match_reference(arch, onehot):
     rng = np.random.default_rng(1)
-    chunk = make_chunk(rng, 6, arch.n_in, arch.n_out, onehot=onehot, target="random")
-    net = FRNN.random(arch, 1.0, rng)
-    # frozen weights: the statistics equal the reference forward pass
-    m = net.evaluate(chunk, criterion="none")
-    _, _, outs = ref_frnn(arch, net.Wh, net.Wo, chunk, range(chunk.n))
-    np.testing.assert_allclose(m[:, M_SSE], [2 * half_sse(o, chunk, q) for q, o in
-                                             enumerate(outs)], atol=1e-12, rtol=0)
+    net, chunk, m = check_forward_matches(FRNN, arch, onehot, rng, ref_frnn)
     np.testing.assert_array_equal(m[:, M_NTGT], [chunk.has_target[chunk.offsets[q]:
                                                  chunk.offsets[q + 1]].sum() for q in
                                                  range(chunk.n)])
@@ -288,12 +294,7 @@ ELMAN_IDS = ["onehot", "real-nohbias", "in2out"]
 @pytest.mark.parametrize("arch, onehot", ELMAN_ARCHS, ids=ELMAN_IDS)
 def test_elman_matches_reference(arch, onehot):
     rng = np.random.default_rng(4)
-    chunk = make_chunk(rng, 6, arch.n_in, arch.n_out, onehot=onehot, target="random")
-    net = Elman.random(arch, 1.0, rng)
-    m = net.evaluate(chunk, criterion="none")
-    _, _, outs, _ = ref_elman(arch, net.Wh, net.Wo, chunk, range(chunk.n))
-    np.testing.assert_allclose(m[:, M_SSE], [2 * half_sse(o, chunk, q) for q, o in
-                                             enumerate(outs)], atol=1e-12, rtol=0)
+    net, chunk, m = check_forward_matches(Elman, arch, onehot, rng, ref_elman)
     order = rng.integers(0, chunk.n, size=15)
     check_learning_matches(net, chunk, order, ref_elman)
 
