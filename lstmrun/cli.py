@@ -491,7 +491,7 @@ def report(run_dirs, fmt, out, plots):
     if plots and not out:
         _fail("--plots needs --out")
     try:
-        click.echo(report_command(list(run_dirs), fmt=fmt, out=out))
+        click.echo(report_command(list(run_dirs), fmt=fmt, out=out, overview=plots))
         if plots:
             from .plots import plot_runs
 

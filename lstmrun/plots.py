@@ -175,3 +175,70 @@ def plot_runs(run_dirs, out_dir) -> list[Path]:
         written += plot_sequences(cfg, trials, out_dir / f"{name}_sequences")
         written += plot_curves(cfg, trials, out_dir / f"{name}_curves")
     return written
+
+
+def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
+    """The reproduction at a glance: every LSTM row's ours/paper ratio of mean sequences-to-solve
+    with its 95% interval (bootstrap over the solved trials) on a log axis, the band x[0.67, 1.5]
+    shaded; a row with failed trials is drawn in red with "k/n" beside it, a row with no solved
+    trial as a red arrow at the right edge. ``rows``: ``report.row_stats`` of each run."""
+    from .report import BAND, is_lstm_row, _num
+
+    lstm = [r for r in rows if is_lstm_row(r)]
+    if not lstm:
+        return []
+    fig = _figure(figsize=(8, 0.32 * len(lstm) + 1.4))
+    ax = fig.add_subplot(1, 1, 1)
+    ax.axvspan(BAND[0], BAND[1], color="tab:green", alpha=0.15, lw=0,
+               label=f"x[{BAND[0]}, {BAND[1]}] of the paper")
+    ax.axvline(1.0, color="tab:green", lw=0.8)
+    ys = np.arange(len(lstm))[::-1]
+    los, his = [], []
+    for r in lstm:
+        s = r.get("sequences")
+        if s:
+            pm = _num(r["paper"]["mean_sequences"])
+            los.append(s["ci"][0] / pm)
+            his.append(s["ci"][1] / pm)
+    right = max([2.0, *his]) * 1.6
+    left = min([0.5, *los]) / 1.6
+    for y, r in zip(ys, lstm):
+        s = r.get("sequences")
+        failed = r["solved"] < r["trials"]
+        color = "tab:red" if failed else ("tab:green" if r.get("verdict") == "reproduces"
+                                          else "tab:blue")
+        if not s:
+            ax.annotate("", xy=(right, y), xytext=(right / 1.5, y),
+                        arrowprops={"arrowstyle": "->", "color": "tab:red"})
+            ax.text(right / 1.55, y, f"0/{r['trials']} ", color="tab:red", va="center",
+                    ha="right", fontsize=8)
+            continue
+        pm = _num(r["paper"]["mean_sequences"])
+        x = r["ratio_mean"]
+        ax.errorbar([x], [y], xerr=[[x - s["ci"][0] / pm], [s["ci"][1] / pm - x]], fmt="o",
+                    color=color, ms=4, capsize=2, lw=1)
+        if failed:
+            ax.text(s["ci"][1] / pm * 1.08, y, f"{r['solved']}/{r['trials']} solved",
+                    color="tab:red", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(left, right)
+    ticks = [t for t in (0.1, 0.25, 0.5, BAND[0], 1.0, BAND[1], 2, 4, 8, 16, 32, 64)
+             if left <= t <= right]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.set_xticks([], minor=True)
+    ax.set_yticks(ys)
+    ax.set_yticklabels([r["experiment"] for r in lstm], fontsize=8)
+    ax.set_ylim(-0.7, len(lstm) - 0.3)
+    ax.set_xlabel("mean sequences to solve, ours / paper (95% interval)")
+    ok = sum(r.get("verdict") == "reproduces" for r in lstm)
+    ax.set_title(f"{ok} of {len(lstm)} LSTM rows reproduce", fontsize=10)
+    from matplotlib.lines import Line2D
+
+    handles = [ax.get_legend_handles_labels()[0][0]] + [
+        Line2D([], [], color=c, marker="o", ls="", ms=4, label=lab)
+        for c, lab in (("tab:green", "reproduces"), ("tab:blue", "does not (trials or mean)"),
+                       ("tab:red", "some trials failed"))]
+    ax.legend(handles=handles, loc="lower right", fontsize=7)
+    ax.grid(axis="x", which="both", alpha=0.3)
+    fig.tight_layout()
+    return _save_both(fig, path_stem)

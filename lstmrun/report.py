@@ -213,6 +213,7 @@ def row_stats(run_dir) -> dict:
         "budget": (cfg.get("protocol") or {}).get("budget"),
         "trials": n, "solved": k, "success_rate": (k / n) if n else None,
         "success_ci": list(clopper_pearson(k, n)) if n else None, "unit": unit,
+        "kind": (cfg.get("model") or {}).get("kind", "lstm97"),
     }
 
     seq = None
@@ -262,7 +263,100 @@ def row_stats(run_dir) -> dict:
         flags.append("setup differs from the paper's row (--set " +
                      ", ".join(map(str, paper["setup_differs"])) + ")")
     row["flags"] = flags
+    row["verdict"] = verdict(row)
     return row
+
+
+# --------------------------------------------------------------------------- the scoreboard
+BAND = (0.67, 1.5)          # a reproduced row's mean lies within x[0.67, 1.5] of the paper's
+SUCCESS_FRACTION = 0.9      # ... and its success rate is at least 0.9 x the paper's
+PAPER_LSTM_ROWS = 31        # HS97's LSTM rows with a mean (Tables 1-9; configs/paper)
+
+
+def is_lstm_row(row: dict) -> bool:
+    """An LSTM row of the paper: a 1997 LSTM (not a baseline, not guessing) whose paper row gives
+    a mean number of sequences."""
+    return (row.get("kind", "lstm97") == "lstm97" and row.get("unit") == "sequences"
+            and _num((row.get("paper") or {}).get("mean_sequences")) is not None)
+
+
+def verdict(row: dict) -> str | None:
+    """Whether an LSTM row reproduces the paper's: "reproduces", or the reasons it does not (";"
+    joined). None for other rows. The rule (issues 14-16): at least the paper's trial count, our
+    mean sequences-to-solve (over the solved trials) within x[0.67, 1.5] of the paper's, and our
+    success rate at least 0.9 x the paper's. Where the paper gives no success rate (Exps 2c-6 say
+    only how many trials were made, and report means over all of them) it is taken as 100%."""
+    if not is_lstm_row(row):
+        return None
+    p = row.get("paper") or {}
+    why = []
+    need = p.get("trials")
+    if isinstance(need, int) and row["trials"] < need:
+        why.append(f"{row['trials']} of the paper's {need} trials")
+    sp = _num(p.get("success_pct"))
+    sp = 100.0 if sp is None else sp
+    if row["trials"] and row["success_rate"] < SUCCESS_FRACTION * sp / 100 - 1e-12:
+        why.append(f"success {row['solved']}/{row['trials']} below 0.9 x the paper's {sp:g}%")
+    r = row.get("ratio_mean")
+    if r is None:
+        why.append("no trial solved")
+    elif not BAND[0] <= r <= BAND[1]:
+        why.append(f"mean x{r:.2f} outside x[{BAND[0]}, {BAND[1]}]")
+    if row.get("status") not in (None, "finished"):
+        why.append("run unfinished")
+    if p.get("setup_differs"):
+        why.append("not the paper's setup (--set " + ", ".join(map(str, p["setup_differs"])) + ")")
+    return "; ".join(why) or "reproduces"
+
+
+def scoreboard(rows: list[dict]) -> str:
+    """The top of a reproduction report: one line "N of M LSTM rows reproduce", the LSTM rows
+    (ours beside the paper's, ratio with its interval, verdict), then the baselines beside the
+    paper's outcome."""
+    lstm = [r for r in rows if is_lstm_row(r)]
+    ok = sum(r["verdict"] == "reproduces" for r in lstm)
+    out = [f"**{ok} of {len(lstm)} LSTM rows reproduce**"
+           + (f" ({len(lstm)} of the paper's {PAPER_LSTM_ROWS} LSTM rows are in this report)"
+              if len(lstm) != PAPER_LSTM_ROWS else "")
+           + f". A row reproduces when it ran at least the paper's trial count, its mean "
+           f"sequences-to-solve lies within x[{BAND[0]}, {BAND[1]}] of the paper's and its success "
+           f"rate is at least {SUCCESS_FRACTION} x the paper's (100% where the paper gives none).",
+           ""]
+    if lstm:
+        out += ["| row | solved | paper success | mean | paper mean | ours/paper [95% CI] | verdict |",
+                "|---|---|---|---|---|---|---|"]
+        for r in lstm:
+            p, s = r["paper"] or {}, r.get("sequences")
+            pm = _num(p.get("mean_sequences"))
+            ratio = "-"
+            if s:
+                ratio = f"{r['ratio_mean']:.2f} [{s['ci'][0] / pm:.2f}–{s['ci'][1] / pm:.2f}]"
+            sp = p.get("success_pct")
+            ok_mark = "**reproduces**" if r["verdict"] == "reproduces" else r["verdict"]
+            out.append(f"| {r['experiment']} | {r['solved']}/{r['trials']} | "
+                       f"{'-' if sp is None else str(sp) + '%'} | {_f(s['mean']) if s else '-'} | "
+                       f"{_paper_str(p.get('mean_sequences'))} | {ratio} | {ok_mark} |")
+        out.append("")
+    base = [r for r in rows if not is_lstm_row(r) and (r.get("paper") or {})]
+    if base:
+        out += ["Baselines and rows without a paper mean:", "",
+                "| row | model | ours | paper |", "|---|---|---|---|"]
+        for r in base:
+            p, s = r["paper"] or {}, r.get(r.get("unit") or "sequences")
+            ours = f"{r['solved']}/{r['trials']} solved" + (
+                f", mean {_f(s['mean'])} {r['unit']}" if s else "")
+            bits = []
+            if p.get("success_pct") is not None:
+                bits.append(f"{p['success_pct']}% successful")
+            elif p.get("success") is not None:
+                bits.append(str(p["success"]))
+            m = p.get(f"mean_{r.get('unit') or 'sequences'}")
+            if m is not None:
+                bits.append(f"mean {_paper_str(m)}")
+            out.append(f"| {r['experiment']} | {r.get('kind')} | {ours} | "
+                       f"{', '.join(bits) or '-'} |")
+        out.append("")
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -323,6 +417,7 @@ def _flat(r: dict) -> dict:
         "flags": "; ".join(r.get("flags") or []),
         "unit": r.get("unit"), "paper_mean_guesses": p.get("mean_guesses"),
         "test_fraction_correct": r.get("test_fraction_correct"),
+        "kind": r.get("kind"), "verdict": r.get("verdict"),
     }
 
 
@@ -349,7 +444,7 @@ def _md(rows: list[dict]) -> str:
         head += ["post-test wrong (frac.)", "paper wrong"]
     if any_mse:
         head += ["MSE", "paper MSE"]
-    head += ["trial-s", "flags"]
+    head += ["trial-s", "verdict", "flags"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         unit = r.get("unit") or "sequences"
@@ -392,15 +487,20 @@ def _md(rows: list[dict]) -> str:
                 cells.append("-")
         if any_mse:
             cells += [_g(pt.get("mean_mse")), _paper_str(p.get("mse"))]
-        cells += [_f(r["trial_seconds"]), "; ".join(r["flags"]) or "-"]
+        cells += [_f(r["trial_seconds"]), r.get("verdict") or "-", "; ".join(r["flags"]) or "-"]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def render(rows: list[dict], fmt: str = "md") -> str:
-    """The rows as a Markdown table (``md``), CSV (``csv``) or JSON (``json``)."""
+def render(rows: list[dict], fmt: str = "md", figure: str | None = None) -> str:
+    """The rows as Markdown (``md``: the scoreboard, then every row's table; ``figure``: an image
+    embedded below the scoreboard's first line), CSV (``csv``) or JSON (``json``)."""
     if fmt == "md":
-        return _md(rows)
+        top = scoreboard(rows)
+        if figure:
+            first, rest = top.split("\n", 1)
+            top = f"{first}\n\n![every LSTM row, ours / paper]({figure})\n{rest}"
+        return top + "\n## Every row\n\n" + _md(rows)
     if fmt == "csv":
         buf = io.StringIO()
         fields = list(_flat({}).keys())
@@ -424,11 +524,13 @@ def _json_default(o):
 
 
 # --------------------------------------------------------------------------- command
-def report_command(run_dirs, fmt: str = "md", out=None) -> str:
+def report_command(run_dirs, fmt: str = "md", out=None, overview: bool = False) -> str:
     """Rows for every run folder in ``run_dirs``, rendered as ``fmt``; the text is returned.
 
     A path that is not a run folder raises ValueError naming it. With ``out`` (a directory,
-    created if missing) all three files are written there: REPORT.md, summary.csv, report.json.
+    created if missing) all three files are written there: REPORT.md, summary.csv, report.json;
+    with ``overview`` also the overview figure (``plots.plot_overview``: overview.png/.svg),
+    embedded at the top of REPORT.md.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -439,14 +541,21 @@ def report_command(run_dirs, fmt: str = "md", out=None) -> str:
     if bad:
         raise ValueError(f"not a run folder (needs config.yaml and meta.json): {', '.join(bad)}")
     rows = [row_stats(d) for d in run_dirs]
-    text = render(rows, fmt)
+    figure = None
     if out is not None:
         out = Path(out)
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out}: --out must be a directory")
         out.mkdir(parents=True, exist_ok=True)
+        if overview:
+            from .plots import plot_overview
+
+            if plot_overview(rows, out / "overview"):
+                figure = "overview.png"
+    text = render(rows, fmt, figure if fmt == "md" else None)
+    if out is not None:
         for f, name in OUT_NAMES.items():
-            (out / name).write_text(text if f == fmt else render(rows, f))
+            (out / name).write_text(render(rows, f, figure if f == "md" else None))
     return text
 
 

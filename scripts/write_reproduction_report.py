@@ -27,7 +27,7 @@ def main(argv=None):
     ap.add_argument("runs", nargs="+")
     a = ap.parse_args(argv)
     out = Path(a.out)
-    table = report_command(a.runs, fmt="md", out=out)
+    table = report_command(a.runs, fmt="md", out=out, overview=True)
     from PIL import Image  # matplotlib's own dependency
 
     for p in plot_runs(a.runs, out / "plots"):

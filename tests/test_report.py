@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from lstmrun.report import (FLAG_MEAN, FLAG_NONE, FLAG_SUCCESS, bootstrap_mean_ci,
-                            clopper_pearson, render, report_command, row_stats, wilson)
+                            clopper_pearson, is_lstm_row, render, report_command, row_stats,
+                            scoreboard, wilson)
 
 
 # --------------------------------------------------------------------------- intervals
@@ -183,7 +184,9 @@ def two_runs(tmp_path):
 
 def test_render_md(two_runs):
     md = report_command(two_runs, "md")
-    lines = md.strip().splitlines()
+    top, table = md.split("## Every row\n")
+    assert top.startswith("**0 of 2 LSTM rows reproduce** (2 of the paper's 31")
+    lines = table.strip().splitlines()
     assert len(lines) == 4
     assert lines[0].startswith("| run |") and set(lines[1]) <= set("|-")
     ncol = lines[0].count("|")
@@ -211,7 +214,7 @@ def test_render_json_and_out_dir(two_runs, tmp_path):
     assert data[0]["paper"]["source"] == "HS97 Table 3"
     assert data[0]["success_ci"] == pytest.approx([0.6915, 1.0], abs=1e-4)
     assert (out / "report.json").read_text() == text
-    assert (out / "REPORT.md").read_text().startswith("| run |")
+    assert (out / "REPORT.md").read_text().startswith("**0 of 2 LSTM rows reproduce**")
     assert (out / "summary.csv").read_text().startswith("run,")
     with pytest.raises(ValueError, match="unknown format"):
         render(data, "xml")
@@ -227,3 +230,52 @@ def test_not_a_run_dir(tmp_path, two_runs):
         report_command([tmp_path / "missing_dir"])
     with pytest.raises(ValueError, match="not a run folder"):
         row_stats(bogus)
+
+
+# ---- the scoreboard: the rule of issues 14-16 ------------------------------------------------
+def _row(tmp_path, name, seqs, n_trials, paper, **kw):
+    return row_stats(make_run(tmp_path, name, seqs, paper, n_trials=n_trials, **kw))
+
+
+@pytest.mark.parametrize("seqs, n, paper, expect", [
+    ([30000] * 10, 10, {"mean_sequences": 30000, "trials": 10}, "reproduces"),
+    ([44900] * 10, 10, {"mean_sequences": 30000, "trials": 10}, "reproduces"),       # x1.497
+    ([45300] * 10, 10, {"mean_sequences": 30000, "trials": 10}, "outside"),          # x1.51
+    ([20200] * 10, 10, {"mean_sequences": 30000, "trials": 10}, "reproduces"),       # x0.673
+    ([20000] * 10, 10, {"mean_sequences": 30000, "trials": 10}, "outside"),          # x0.667
+    ([30000] * 9, 9, {"mean_sequences": 30000, "trials": 10}, "of the paper's 10 trials"),
+    ([30000] * 9, 10, {"mean_sequences": 30000, "trials": 10}, "reproduces"),        # 0.9 x 100%
+    ([30000] * 8, 10, {"mean_sequences": 30000, "trials": 10}, "success 8/10 below"),
+    ([30000] * 26, 30, {"mean_sequences": 30000, "trials": 30, "success_pct": 97}, "below"),
+    ([30000] * 27, 30, {"mean_sequences": 30000, "trials": 30, "success_pct": 97}, "reproduces"),
+    ([], 10, {"mean_sequences": 30000, "trials": 10}, "no trial solved"),
+    ([30000] * 10, 10, {"mean_sequences": 30000, "trials": 10,
+                        "setup_differs": ["init.scale"]}, "not the paper's setup"),
+])
+def test_verdict_follows_the_rule(tmp_path, seqs, n, paper, expect):
+    v = _row(tmp_path, "r", seqs, n, paper)["verdict"]
+    assert (v == "reproduces") if expect == "reproduces" else (expect in v and v != "reproduces")
+
+
+def test_unfinished_and_baseline_rows(tmp_path):
+    assert "unfinished" in _row(tmp_path, "u", [30000] * 10, 10,
+                                {"mean_sequences": 30000, "trials": 10}, status="running")["verdict"]
+    d = make_run(tmp_path, "rtrl", [], {"mean_sequences": ">5,000,000", "success_pct": 0}, 3)
+    cfg = yaml.safe_load((d / "config.yaml").read_text())
+    cfg["model"] = {"kind": "frnn"}
+    (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+    r = row_stats(d)
+    assert r["verdict"] is None and not is_lstm_row(r)
+    board = scoreboard([r, _row(tmp_path, "ok", [30000] * 10, 10,
+                                {"mean_sequences": 30000, "trials": 10})])
+    assert board.startswith("**1 of 1 LSTM rows reproduce**")
+    assert "| rtrl | frnn | 0/3 solved | 0% successful, mean >5,000,000 |" in board
+
+
+def test_overview_figure_is_embedded(two_runs, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "rep"
+    report_command(two_runs, "md", out=out, overview=True)
+    assert (out / "overview.png").stat().st_size > 1000 and (out / "overview.svg").exists()
+    md = (out / "REPORT.md").read_text().splitlines()
+    assert md[0].startswith("**0 of 2") and md[2] == "![every LSTM row, ours / paper](overview.png)"
