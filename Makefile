@@ -74,6 +74,11 @@ QUICK_CONFIGS = configs/paper/exp1_erg_3x2_lr05.yaml configs/paper/exp1_erg_4x1_
 	configs/paper/exp6a_temporal_order.yaml
 EXP1_CONFIGS = $(wildcard configs/paper/exp1_erg_[34]x*.yaml)
 ALL_CONFIGS = $(wildcard configs/paper/*.yaml)
+# the LSTM rows that take under a minute: rerun with SEEDS for the report's pooled-seed table
+SEED_CONFIGS = $(EXP1_CONFIGS) configs/paper/exp2c_q50_p50.yaml configs/paper/exp2c_q100_p100.yaml \
+	$(wildcard configs/paper/exp3[abc]_t100_n*.yaml) configs/paper/exp4_adding_t100.yaml \
+	configs/paper/exp6a_temporal_order.yaml
+SEEDS ?= 1,2,3,4,5,6,7,8,9
 # sweep into DIR/runs, resuming if DIR already holds the sweep, then tabulate into DIR
 define reproduce
 	$(BIN)lstmrun sweep $(1) $(2) --jobs $(JOBS) $(if $(wildcard $(3)/runs/sweep.json),--resume,--out) $(3)/runs
@@ -90,8 +95,11 @@ reproduce-exp1: install-plot  ## Exp 1, all five rows at the paper's 30 trials -
 reproduce-exp%: install-plot  ## Exp N (2-6) and its baselines at the paper's trial counts, e.g. reproduce-exp4
 	$(call reproduce,$(wildcard configs/paper/exp$*[a-z_]*.yaml),,results/reproduction-exp$*)
 
-reproduce: install-plot  ## every config of configs/paper at the paper's trial counts (hours) -> results/reproduction/
-	$(call reproduce,$(ALL_CONFIGS),,results/reproduction)
+reproduce: install-plot  ## every config of configs/paper at the paper's trial counts, the fast rows also over SEEDS (hours) -> results/reproduction/
+	$(BIN)lstmrun sweep $(ALL_CONFIGS) --jobs $(JOBS) $(if $(wildcard results/reproduction/runs/sweep.json),--resume,--out) results/reproduction/runs
+	$(BIN)lstmrun sweep $(SEED_CONFIGS) --grid seed=$(SEEDS) --jobs $(JOBS) $(if $(wildcard results/reproduction/seeds/sweep.json),--resume,--out) results/reproduction/seeds
+	$(BIN)lstmrun report results/reproduction/runs/*/ results/reproduction/seeds/*/ --out results/reproduction $(if $(NOPLOTS),,--plots) > /dev/null
+	@echo "report: results/reproduction/REPORT.md"
 
 estimate: install  ## project the hours of every paper row from measured throughput
 	$(PYTHON) bench/estimate_hours.py --jobs $(JOBS)

@@ -182,9 +182,9 @@ def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
     with its 95% interval (bootstrap over the solved trials) on a log axis, the band x[0.67, 1.5]
     shaded; a row with failed trials is drawn in red with "k/n" beside it, a row with no solved
     trial as a red arrow at the right edge. ``rows``: ``report.row_stats`` of each run."""
-    from .report import BAND, is_lstm_row, _num
+    from .report import BAND, _first_per_experiment, _num, is_lstm_row
 
-    lstm = [r for r in rows if is_lstm_row(r)]
+    lstm = [r for r in _first_per_experiment(rows) if is_lstm_row(r)]
     if not lstm:
         return []
     fig = _figure(figsize=(8, 0.32 * len(lstm) + 1.4))

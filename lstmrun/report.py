@@ -213,7 +213,8 @@ def row_stats(run_dir) -> dict:
         "budget": (cfg.get("protocol") or {}).get("budget"),
         "trials": n, "solved": k, "success_rate": (k / n) if n else None,
         "success_ci": list(clopper_pearson(k, n)) if n else None, "unit": unit,
-        "kind": (cfg.get("model") or {}).get("kind", "lstm97"),
+        "kind": (cfg.get("model") or {}).get("kind", "lstm97"), "seed": cfg.get("seed"),
+        "solved_values": solved_seq,
     }
 
     seq = None
@@ -309,10 +310,57 @@ def verdict(row: dict) -> str | None:
     return "; ".join(why) or "reproduces"
 
 
+def _first_per_experiment(rows: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for r in rows:
+        if r["experiment"] not in seen:
+            seen.add(r["experiment"])
+            out.append(r)
+    return out
+
+
+def seed_pools(rows: list[dict]) -> list[dict]:
+    """For every experiment given as run folders with two or more seeds (the paper's setup, no
+    ``--set`` departures): the pooled success rate with its Wilson 95% interval and the mean
+    sequences-to-solve over all seeds' solved trials with a 95% interval from a bootstrap over
+    the seeds (the trials of one seed share its data sets, so seeds, not trials, are resampled)."""
+    groups: dict[str, list[dict]] = {}
+    for r in rows:
+        if is_lstm_row(r) and not (r.get("paper") or {}).get("setup_differs"):
+            groups.setdefault(r["experiment"], []).append(r)
+    out = []
+    for name, rs in groups.items():
+        if len({r.get("seed") for r in rs}) < 2:
+            continue
+        k, n = sum(r["solved"] for r in rs), sum(r["trials"] for r in rs)
+        vals = [v for r in rs for v in r.get("solved_values") or []]
+        mean = float(np.mean(vals)) if vals else None
+        ci = None
+        if vals:
+            rng = np.random.default_rng(0)
+            per = [np.asarray(r.get("solved_values") or [], float) for r in rs]
+            boot = []
+            for _ in range(2000):
+                pick = np.concatenate([per[i] for i in rng.integers(0, len(per), len(per))])
+                if pick.size:
+                    boot.append(pick.mean())
+            ci = [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]
+        pm = _num(rs[0]["paper"].get("mean_sequences"))
+        out.append({"experiment": name, "seeds": len(rs), "solved": k, "trials": n,
+                    "rate": k / n if n else None, "rate_ci": list(wilson(k, n)) if n else None,
+                    "paper_success_pct": rs[0]["paper"].get("success_pct"), "mean": mean,
+                    "mean_ci": ci, "paper_mean": pm, "ratio": mean / pm if mean and pm else None})
+    return out
+
+
 def scoreboard(rows: list[dict]) -> str:
     """The top of a reproduction report: one line "N of M LSTM rows reproduce", the LSTM rows
     (ours beside the paper's, ratio with its interval, verdict), then the baselines beside the
-    paper's outcome."""
+    paper's outcome, then (if any experiment was run with several seeds) its rate and mean
+    pooled over the seeds. An experiment's row is its first run folder; further run folders of
+    the same experiment only add to the pooled table."""
+    pools = seed_pools(rows)
+    rows = _first_per_experiment(rows)
     lstm = [r for r in rows if is_lstm_row(r)]
     ok = sum(r["verdict"] == "reproduces" for r in lstm)
     out = [f"**{ok} of {len(lstm)} LSTM rows reproduce**"
@@ -355,6 +403,21 @@ def scoreboard(rows: list[dict]) -> str:
                 bits.append(f"mean {_paper_str(m)}")
             out.append(f"| {r['experiment']} | {r.get('kind')} | {ours} | "
                        f"{', '.join(bits) or '-'} |")
+        out.append("")
+    if pools:
+        out += ["Over several seeds (each seed draws its own data sets and initial weights):", "",
+                "| row | seeds | solved | rate [Wilson 95%] | paper success | mean [seed-bootstrap "
+                "95%] | paper mean | ours/paper |", "|---|---|---|---|---|---|---|---|"]
+        for g in pools:
+            rate = "-" if g["rate"] is None else (
+                f"{g['rate']:.3f} [{g['rate_ci'][0]:.3f}–{g['rate_ci'][1]:.3f}]")
+            mean = "-" if g["mean"] is None else (
+                f"{_f(g['mean'])} [{_f(g['mean_ci'][0])}–{_f(g['mean_ci'][1])}]")
+            sp = g["paper_success_pct"]
+            out.append(f"| {g['experiment']} | {g['seeds']} | {g['solved']}/{g['trials']} | "
+                       f"{rate} | {'-' if sp is None else str(sp) + '%'} | {mean} | "
+                       f"{_paper_str(g['paper_mean'])} | "
+                       f"{'-' if g['ratio'] is None else format(g['ratio'], '.2f')} |")
         out.append("")
     return "\n".join(out)
 

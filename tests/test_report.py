@@ -10,7 +10,7 @@ import yaml
 
 from lstmrun.report import (FLAG_MEAN, FLAG_NONE, FLAG_SUCCESS, bootstrap_mean_ci,
                             clopper_pearson, is_lstm_row, render, report_command, row_stats,
-                            scoreboard, wilson)
+                            scoreboard, seed_pools, wilson)
 
 
 # --------------------------------------------------------------------------- intervals
@@ -71,13 +71,13 @@ def test_bootstrap_contains_mean_shrinks_and_is_deterministic():
 
 # --------------------------------------------------------------------------- run folders
 def make_run(path, name, seqs, paper, n_trials=None, post=False, st1=False,
-             status="finished", torn=False):
+             status="finished", torn=False, seed=1, experiment=None):
     """A minimal run folder: ``seqs`` = sequences of the solved trials; further trials (up to
     ``n_trials``) are unsolved at a 100,000 budget."""
     d = path / name
     d.mkdir(parents=True)
     n_trials = n_trials or len(seqs)
-    cfg = {"experiment": name, "seed": 1, "trials": n_trials,
+    cfg = {"experiment": experiment or name, "seed": seed, "trials": n_trials,
            "protocol": {"name": "abs", "budget": 100000}, "paper": paper}
     (d / "config.yaml").write_text(yaml.safe_dump(cfg))
     (d / "meta.json").write_text(json.dumps({"experiment": name, "trials": n_trials,
@@ -279,3 +279,21 @@ def test_overview_figure_is_embedded(two_runs, tmp_path):
     assert (out / "overview.png").stat().st_size > 1000 and (out / "overview.svg").exists()
     md = (out / "REPORT.md").read_text().splitlines()
     assert md[0].startswith("**0 of 2") and md[2] == "![every LSTM row, ours / paper](overview.png)"
+
+
+def test_seeds_pool_and_the_first_run_is_the_row(tmp_path):
+    paper = {"mean_sequences": 30000, "trials": 10, "success_pct": 100}
+    runs = [make_run(tmp_path, f"s{k}", [30000 + 1000 * k] * (10 - k), paper, n_trials=10,
+                     seed=k, experiment="exp_x") for k in range(3)]
+    rows = [row_stats(d) for d in runs]
+    (g,) = seed_pools(rows)
+    assert (g["seeds"], g["solved"], g["trials"]) == (3, 27, 30)
+    vals = [30000] * 10 + [31000] * 9 + [32000] * 8
+    assert g["mean"] == pytest.approx(np.mean(vals))
+    assert g["mean_ci"][0] <= g["mean"] <= g["mean_ci"][1]
+    assert g["rate_ci"] == pytest.approx(list(wilson(27, 30)))
+    board = scoreboard(rows)
+    assert board.startswith("**1 of 1 LSTM rows reproduce**")      # seed 0's run is the row
+    assert "| exp_x | 3 | 27/30 | 0.900 [" in board
+    # one seed only, or a departure from the paper's setup: no pooled row
+    assert seed_pools(rows[:1]) == []
