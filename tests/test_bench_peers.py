@@ -98,3 +98,24 @@ def test_torch_peers_run():
                                        batch=5)
     assert set(fns) == {"torch-online", "torch-batch5"} == set(desc)
     assert all(fn() > 0 for fn in fns.values())
+
+
+@pytest.mark.parametrize("per_step", [True, False])
+@pytest.mark.parametrize("case", ["exp1_erg_3x2_lr05.yaml", "exp1_erg_4x1_lr01.yaml"])
+def test_plain_lstm_kernel_equals_the_engine(case, per_step):
+    """``bench/plain_lstm.py`` (issue 19's speed reference) trains the 1997 LSTM exactly as the
+    engine does on Exp 1's two nets (weights to 1e-10, per-sequence SSE)."""
+    from plain_lstm import run_plain
+
+    net, chunk, lr = config_case(case, 12)
+    order = np.random.default_rng(1).integers(0, chunk.n, size=20)
+    a = net.copy()
+    m = a.train(chunk, order, lr=lr, update_per_step=per_step)
+    Wh, Wo = net.Wh.copy(), net.Wo.copy()
+    sse = run_plain(Wh, Wo, net.Mh, net.Mo, net.arch.blocks, net.arch.cells_per_block,
+                    chunk.x_idx, chunk.x_real, chunk.onehot, chunk.offsets, chunk.targets,
+                    chunk.has_target, order, lr, per_step)
+    assert np.abs(Wh - net.Wh).max() > 1e-4
+    np.testing.assert_allclose(Wh, a.Wh, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(Wo, a.Wo, atol=1e-10, rtol=0)
+    np.testing.assert_allclose(sse, m[:, 0], atol=1e-9, rtol=0)
