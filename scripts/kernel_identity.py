@@ -53,6 +53,12 @@ CASES = [  # name, config (relative to configs/), sequences, --set overrides
                                                                "train.exp=fast"]),
     ("rtrl_p100_fast", "paper/exp2a_rtrl_p100.yaml", 50, []),
     ("bptt_p100_fast", "paper/exp2a_bptt_p100.yaml", 50, []),
+    ("elman_h15", "paper/exp1_erg_elman_h15.yaml", 300, ["train.update=step"]),
+    ("elman_h15_seq", "paper/exp1_erg_elman_h15.yaml", 300, ["train.update=sequence"]),
+    ("full_2c", "paper/exp2c_q50_p50.yaml", 100, ["train.gradient=full"]),
+    ("full_adding", "paper/exp4_adding_t100.yaml", 200, ["train.gradient=full"]),
+    ("full_erg_seq", "paper/exp1_erg_3x2_lr05.yaml", 300, ["train.gradient=full",
+                                                          "train.update=sequence"]),
 ]
 
 WORKER = r"""

@@ -52,6 +52,23 @@ BIAS_SCHEMES = ("ga", "b1", "all", "none")  # HS97 Table 10: gates / all hidden 
 CONNECTIVITY = ("F", "B", "C")              # HS97 Table 10; "C": recurrent from cells only (GSC00)
 
 
+
+class Masked:
+    """An architecture whose ``masks()`` give its connections: it counts its weights from them."""
+
+    def n_weights(self) -> int:
+        Mh, Mo = self.masks()
+        return int(Mh.sum() + Mo.sum())
+
+
+def output_mask(K: int, I: int, NZ: int, from_inputs: bool, bias: bool) -> np.ndarray:
+    """The 0/1 mask of K output units reading ``[x (I), 1, hidden]`` (NZ columns): the hidden
+    units always, the inputs and the bias as asked."""
+    Mo = np.ones((K, NZ))
+    Mo[:, :I] = 1.0 if from_inputs else 0.0
+    Mo[:, I] = 1.0 if bias else 0.0
+    return Mo
+
 @dataclass(frozen=True)
 class Arch:
     n_in: int

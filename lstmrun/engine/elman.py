@@ -36,14 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .frnn import _load_z, logistic
+from .arch import Masked, output_mask
+from .kernel_common import add_into, load_z, logistic
 from .judge import finish_metrics, judge_step
 from .lstm97 import FLAG_JUDGE, FLAG_TRAIN
 from .kernelmodel import KernelModel
 
 
 @dataclass(frozen=True)
-class ElmanArch:
+class ElmanArch(Masked):
     n_in: int
     n_out: int
     n_hidden: int
@@ -61,14 +62,7 @@ class ElmanArch:
         I, H, K = self.n_in, self.n_hidden, self.n_out
         Mh = np.ones((H, I + 1 + H))
         Mh[:, I] = 1.0 if self.hidden_bias else 0.0
-        Mo = np.ones((K, I + 1 + H))
-        Mo[:, :I] = 1.0 if self.outputs_from_inputs else 0.0
-        Mo[:, I] = 1.0 if self.output_bias else 0.0
-        return Mh, Mo
-
-    def n_weights(self) -> int:
-        Mh, Mo = self.masks()
-        return int(Mh.sum() + Mo.sum())
+        return Mh, output_mask(K, I, I + 1 + H, self.outputs_from_inputs, self.output_bias)
 
     def describe(self) -> str:
         return (f"Elman SRN: {self.n_in} inputs (+{self.n_hidden} context) -> {self.n_hidden} "
@@ -127,12 +121,12 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
         ok = True
         xi = 0
         for t in range(t0, t1):
-            xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
+            xi = load_z(z, x_idx, x_real, t, I, onehot, xi)
             for h in range(H):
                 acc = Wh[h, xi] if onehot else 0.0
                 for m in range(m0, NZ):
                     acc += Wh[h, m] * z[m]
-                y = logistic(acc)
+                y = logistic(acc, False)
                 yh[h] = y
                 dyh[h] = y * (1.0 - y)
             if not onehot:         # one-hot: the input column is used directly (Wo[k, xi])
@@ -144,7 +138,7 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
                 acc = Wo[k, xi] if onehot else 0.0
                 for m in range(m0, NZ):
                     acc += Wo[k, m] * u[m]
-                y = logistic(acc)
+                y = logistic(acc, False)
                 yo[k] = y
                 dyo[k] = y * (1.0 - y)
 
@@ -181,12 +175,8 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
         if onehot:
             z[xi] = 0.0
         if learn and not update_per_step:
-            for h in range(H):
-                for m in range(NZ):
-                    Wh[h, m] += dWh[h, m]
-            for k in range(K):
-                for m in range(NZ):
-                    Wo[k, m] += dWo[k, m]
+            add_into(Wh, dWh)
+            add_into(Wo, dWo)
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1
         if early_exit and not ok:

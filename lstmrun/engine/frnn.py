@@ -65,7 +65,9 @@ from .judge import (  # noqa: F401
     CRIT_ABS, CRIT_LEGAL, FLAG_JUDGE, FLAG_TRAIN, N_METRICS, finish_metrics, judge_err_step,
     judge_step,
 )
+from .arch import Masked, output_mask
 from .fastexp import flogistic
+from .kernel_common import load_z, logistic
 from .kernelmodel import KernelModel
 
 OUTPUT_MODES = ("separate", "visible")
@@ -76,7 +78,7 @@ IP_NIN, IP_NOUT, IP_N, IP_VISIBLE, IP_ONEHOT, IP_FASTEXP = range(6)
 
 
 @dataclass(frozen=True)
-class FRNNArch:
+class FRNNArch(Masked):
     """A fully recurrent net (see the module docstring for the two ``outputs`` readings).
 
     ``hidden_self_only``: a hidden unit reads only its own previous activation among the hidden
@@ -145,15 +147,8 @@ class FRNNArch:
         if self.outputs == "visible":
             Mo = np.zeros((0, I + 1 + N))
         else:
-            Mo = np.zeros((K, I + 1 + N))
-            Mo[:, :I] = 1.0 if self.outputs_from_inputs else 0.0
-            Mo[:, I] = 1.0 if self.output_bias else 0.0
-            Mo[:, zr:] = 1.0
+            Mo = output_mask(K, I, I + 1 + N, self.outputs_from_inputs, self.output_bias)
         return Mh, Mo
-
-    def n_weights(self) -> int:
-        Mh, Mo = self.masks()
-        return int(Mh.sum() + Mo.sum())
 
     def describe(self) -> str:
         return (f"fully recurrent net ({self.outputs} outputs): {self.n_in} inputs, "
@@ -174,25 +169,6 @@ def active_list(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------------------------
 # shared step helpers (also used by the Elman kernel)
 # --------------------------------------------------------------------------------------------
-@njit(cache=True, inline="always")
-def logistic(x):
-    return 1.0 / (1.0 + np.exp(-x))
-
-
-@njit(cache=True, inline="always")
-def _load_z(z, x_idx, x_real, t, I, onehot, prev_xi):
-    """Put x(t) into z[0:I] (one-hot: clear the previous index, set the current one; O(1)).
-    Returns the current one-hot index (0 for real inputs)."""
-    if onehot:
-        xi = x_idx[t]
-        z[prev_xi] = 0.0
-        z[xi] = 1.0
-        return xi
-    for i in range(I):
-        z[i] = x_real[t, i]
-    return 0
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi):
     """The recurrent units from z = [x(t), 1, y(t-1)]: fills ycur and dy (= f')."""
@@ -202,7 +178,7 @@ def _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi):
         acc = Wh[r, xi] if onehot else 0.0
         for m in range(m0, NZ):
             acc += Wh[r, m] * z[m]
-        y = logistic(acc)
+        y = logistic(acc, False)
         ycur[r] = y
         dy[r] = y * (1.0 - y)
 
@@ -232,7 +208,7 @@ def _out_forward(WoT, oc, u, net, yo, dyo, KO, onehot, xi, fast):
             dyo[k] = y * (1.0 - y)
     else:
         for k in range(KO):
-            y = logistic(net[k])
+            y = logistic(net[k], False)
             yo[k] = y
             dyo[k] = y * (1.0 - y)
 
@@ -568,7 +544,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
         ok = True
         xi = 0
         for t in range(t0, t1):
-            xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
+            xi = load_z(z, x_idx, x_real, t, I, onehot, xi)
             _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi)
             if visible:
                 for k in range(K):
@@ -754,7 +730,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real, of
         xi = 0
         for t in range(t0, t1):
             s = t - t0
-            xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
+            xi = load_z(z, x_idx, x_real, t, I, onehot, xi)
             _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi)
             if visible:
                 for k in range(K):
@@ -806,7 +782,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real, of
                         acc += Wh[r2, zr + r] * dnext[r2]
                     dcur[r] = DY[s, r] * acc
                 # z(t) = [x(t), 1, Y[s]]; u(t) = [x(t), 1, Y[s+1]]
-                xi = _load_z(z, x_idx, x_real, t, I, onehot, xi)
+                xi = load_z(z, x_idx, x_real, t, I, onehot, xi)
                 for r in range(N):
                     z[zr + r] = Y[s, r]
                 finite = True

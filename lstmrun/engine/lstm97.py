@@ -78,7 +78,7 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
-from .fastexp import flogistic
+from .kernel_common import logistic
 from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in judge.py)
     CRIT_ABS, CRIT_LEGAL, CRIT_NONE, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT, M_SSE,
     M_SUMABS, N_METRICS, finish_metrics, judge_step,
@@ -93,15 +93,6 @@ N_IP = 19
 REC_NONE, REC_ALL, REC_CELLS = 0, 1, 2
 # IP_FG values
 FG_NONE, FG_GATE, FG_DECAY = 0, 1, 2
-
-
-@njit(inline="always", error_model="numpy")
-def logistic(x, fast):
-    """f(x) = 1 / (1 + exp(-x)): with the C library's exp, or (``fast``) the vectorisable
-    ``fastexp.fexp`` (within 2 ulp of it; ``IP_FASTEXP``, config ``train.exp``)."""
-    if fast:
-        return flogistic(x)
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 @njit(inline="always", error_model="numpy")

@@ -59,6 +59,7 @@ from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
 from .judge import FLAG_JUDGE, FLAG_TRAIN, finish_metrics, judge_step
+from .kernel_common import add_into, logistic
 from .lstm97 import (
     FG_GATE, FG_NONE, IP_B, IP_CELLS_OFF, IP_FG, IP_G, IP_H, IP_LRDECAY, IP_NIN, IP_NOUT, IP_OBIAS,
     IP_OG, IP_OIN, IP_ONEHOT, IP_OUT, IP_REC, IP_S, IP_STOP, REC_ALL, REC_CELLS,
@@ -186,7 +187,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                 if gcode == SQ_IDENTITY and h < C:
                     sg[h] = acc
                 else:
-                    sg[h] = 1.0 / (1.0 + np.exp(-acc))
+                    sg[h] = logistic(acc, False)
             for j in range(B):
                 ycur[C + j] = sg[C + j]
                 if og:
@@ -224,7 +225,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     hv = s[c]
                     dhv = 1.0
                 else:
-                    f = 1.0 / (1.0 + np.exp(-s[c]))
+                    f = logistic(s[c], False)
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
                         hv = 2.0 * f - 1.0
@@ -253,7 +254,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                 for c in range(C):
                     acc += Wo[k, zr + c] * ycur[c]
                 if ocode == SQ_LOGISTIC:
-                    f = 1.0 / (1.0 + np.exp(-acc))
+                    f = logistic(acc, False)
                     yo[k] = f
                     dyo[k] = f * (1.0 - f)
                 else:
@@ -354,12 +355,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     for h in range(H):
                         acc += Wh[h, zr + u] * delta[h]
                     dY[u] = acc
-            for h in range(H):
-                for m in range(NZ):
-                    Wh[h, m] += dWh[h, m]
-            for k in range(K):
-                for m in range(NU):
-                    Wo[k, m] += dWo[k, m]
+            add_into(Wh, dWh)
+            add_into(Wo, dWo)
 
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1

@@ -1,0 +1,50 @@
+"""Small inlined helpers that every kernel uses (the 1997 LSTM, its full gradient, RTRL/BPTT,
+Elman), in the manner of pynndescent's ``@njit`` utilities: each is compiled into its caller
+(``inline="always"``), so a kernel's arithmetic is the same operations in the same order as when
+the code was written out in it.
+
+- :func:`logistic`: f(x) = 1 / (1 + e^-x), with the C library's exp or the vectorisable fast exp;
+- :func:`load_z`: put the input x(t) into a source vector (one-hot: O(1));
+- :func:`add_into`: W += dW, row by row (a sequence's summed changes);
+- :func:`momentum_into`: v = m v + d, W += v (GSS02's momentum), over flat views.
+
+``codegen.DEPENDENCIES`` names this file: a change to it recompiles the specialised kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .fastexp import flogistic
+
+
+@njit(inline="always", error_model="numpy")
+def logistic(x, fast):
+    """f(x) = 1 / (1 + exp(-x)): with the C library's exp, or (``fast``) the vectorisable
+    ``fastexp.fexp`` (within 2 ulp of it; ``IP_FASTEXP``, config ``train.exp``)."""
+    if fast:
+        return flogistic(x)
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@njit(cache=True, inline="always")
+def load_z(z, x_idx, x_real, t, I, onehot, prev_xi):
+    """Put x(t) into z[0:I] (one-hot: clear the previous index, set the current one; O(1)).
+    Returns the current one-hot index (0 for real inputs)."""
+    if onehot:
+        xi = x_idx[t]
+        z[prev_xi] = 0.0
+        z[xi] = 1.0
+        return xi
+    for i in range(I):
+        z[i] = x_real[t, i]
+    return 0
+
+
+@njit(inline="always")
+def add_into(W, dW):
+    """W[r, m] += dW[r, m] for every entry, row by row (W and dW of one shape)."""
+    for r in range(W.shape[0]):
+        for m in range(W.shape[1]):
+            W[r, m] += dW[r, m]
