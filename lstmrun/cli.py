@@ -491,11 +491,13 @@ def report(run_dirs, fmt, out, plots):
     if plots and not out:
         _fail("--plots needs --out")
     try:
-        click.echo(report_command(list(run_dirs), fmt=fmt, out=out, overview=plots))
         if plots:
-            from .plots import plot_runs
+            from .plots import plot_overview, plot_runs
 
+            click.echo(report_command(list(run_dirs), fmt=fmt, out=out, overview=plot_overview))
             plot_runs(list(run_dirs), Path(out) / "plots")
+        else:
+            click.echo(report_command(list(run_dirs), fmt=fmt, out=out))
     except (ValueError, RuntimeError) as e:
         _fail(str(e))
     except OSError as e:

@@ -587,13 +587,13 @@ def _json_default(o):
 
 
 # --------------------------------------------------------------------------- command
-def report_command(run_dirs, fmt: str = "md", out=None, overview: bool = False) -> str:
+def report_command(run_dirs, fmt: str = "md", out=None, overview=None) -> str:
     """Rows for every run folder in ``run_dirs``, rendered as ``fmt``; the text is returned.
 
     A path that is not a run folder raises ValueError naming it. With ``out`` (a directory,
     created if missing) all three files are written there: REPORT.md, summary.csv, report.json;
-    with ``overview`` also the overview figure (``plots.plot_overview``: overview.png/.svg),
-    embedded at the top of REPORT.md.
+    with ``overview`` (``plots.plot_overview``, given by the caller: plots read this module)
+    also the overview figure, overview.png/.svg, embedded at the top of REPORT.md.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -610,11 +610,8 @@ def report_command(run_dirs, fmt: str = "md", out=None, overview: bool = False) 
         if out.exists() and not out.is_dir():
             raise ValueError(f"{out}: --out must be a directory")
         out.mkdir(parents=True, exist_ok=True)
-        if overview:
-            from .plots import plot_overview
-
-            if plot_overview(rows, out / "overview"):
-                figure = "overview.png"
+        if overview is not None and overview(rows, out / "overview"):
+            figure = "overview.png"
     text = render(rows, fmt, figure if fmt == "md" else None)
     if out is not None:
         for f, name in OUT_NAMES.items():

@@ -15,7 +15,7 @@ import datetime as dt
 import subprocess
 from pathlib import Path
 
-from lstmrun.plots import plot_runs
+from lstmrun.plots import plot_overview, plot_runs
 from lstmrun.report import report_command
 
 
@@ -27,7 +27,7 @@ def main(argv=None):
     ap.add_argument("runs", nargs="+")
     a = ap.parse_args(argv)
     out = Path(a.out)
-    table = report_command(a.runs, fmt="md", out=out, overview=True)
+    table = report_command(a.runs, fmt="md", out=out, overview=plot_overview)
     from PIL import Image  # matplotlib's own dependency
 
     for p in plot_runs(a.runs, out / "plots"):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from numba import njit
-from test_engine import EXP1_3x2, _compare, make_chunk
+from test_engine import EXP1_3x2, compare_with_reference, make_chunk
 
 from lstmrun.config import ConfigError, load
 from lstmrun.engine.arch import Arch, Init
@@ -85,11 +85,11 @@ def test_lstm_fast_exp_matches_reference(per_step, monkeypatch):
     arch, init = EXP1_3x2
     chunk = make_chunk(rng, 12, 7, 7, onehot=True, lengths=(5, 15))
     order = rng.integers(0, chunk.n, size=30)
-    net = _compare(arch, init, chunk, order, 0.5, per_step)
+    net = compare_with_reference(arch, init, chunk, order, 0.5, per_step)
     assert net.fast_exp
     arch = Arch(2, 1, 2, 2, biases="all")
     chunk = make_chunk(rng, 15, 2, 1, onehot=False, target="end", real_targets=True)
-    _compare(arch, Init(0.1, input_gate_bias=(-3.0, -6.0)), chunk,
+    compare_with_reference(arch, Init(0.1, input_gate_bias=(-3.0, -6.0)), chunk,
              rng.integers(0, chunk.n, size=40), 0.5, per_step)
 
 

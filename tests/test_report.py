@@ -275,7 +275,9 @@ def test_unfinished_and_baseline_rows(tmp_path):
 def test_overview_figure_is_embedded(two_runs, tmp_path):
     pytest.importorskip("matplotlib")
     out = tmp_path / "rep"
-    report_command(two_runs, "md", out=out, overview=True)
+    from lstmrun.plots import plot_overview
+
+    report_command(two_runs, "md", out=out, overview=plot_overview)
     assert (out / "overview.png").stat().st_size > 1000 and (out / "overview.svg").exists()
     md = (out / "REPORT.md").read_text().splitlines()
     assert md[0].startswith("**0 of 2") and md[2] == "![every LSTM row, ours / paper](overview.png)"
