@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from cases import case_data  # noqa: E402  (bench/)
+
 from lstmrun.config import load
 from lstmrun.runner import make_model
 from lstmrun.tasks.registry import build_task
@@ -66,15 +68,7 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
     cfg = load(ROOT / "configs" / "paper" / config, sets)
     task = build_task(cfg["task"])
     rng = np.random.default_rng(0)
-    if cfg["task"]["name"] == "embedded_reber":
-        from lstmrun.tasks.grammar import make_train_test
-
-        train, _ = make_train_test(task.grammar, rng, 256, 256)
-        chunk = task.chunk(train)
-        order = rng.integers(0, chunk.n, n_seqs)
-    else:
-        chunk = task.sample(rng, n_seqs)
-        order = np.arange(n_seqs)
+    chunk, order = case_data(cfg, task, rng, n_seqs)
     net0 = make_model(cfg, task, rng)
     lstm = cfg["model"]["kind"] == "lstm97"
     per_step = cfg["train"]["update"] == "step"

@@ -37,20 +37,6 @@ CASES = [  # name, config (relative to configs/), sequences, --set overrides
     ("rtrl_p4", "paper/exp2a_rtrl_p4_lr1.yaml", 500, []),
     ("rtrl_p100", "paper/exp2a_rtrl_p100.yaml", 50, ["train.exp=exact"]),
     ("bptt_p100", "paper/exp2a_bptt_p100.yaml", 50, ["train.exp=exact"]),
-    ("erg_fast", "paper/exp1_erg_3x2_lr05.yaml", 3000, ["train.exp=fast"]),
-    ("erg_step_fast", "paper/exp1_erg_3x2_lr05.yaml", 3000, ["train.update=step",
-                                                             "train.exp=fast"]),
-    ("adding_fast", "paper/exp4_adding_t100.yaml", 500, ["train.exp=fast"]),
-    ("2c_fast", "paper/exp2c_q100_p100.yaml", 300, ["train.exp=fast"]),
-    ("cerg_forget_fast", "gers2000/cerg_forget.yaml", 300, ["train.exp=fast"]),
-    ("gss02_peep_fast", "gers2002/msd_f10_peep.yaml", 20, ["train.exp=fast"]),
-    ("anbn_peep_fast", "gers2001/anbn_forget_peephole.yaml", 300, ["train.exp=fast"]),
-    ("cerg_forget_seq_fast", "gers2000/cerg_forget.yaml", 300, ["train.update=sequence",
-                                                                "train.exp=fast"]),
-    ("anbn_peep_seq_fast", "gers2001/anbn_forget_peephole.yaml", 300,
-     ["train.update=sequence", "train.exp=fast"]),
-    ("gss02_peep_seq_fast", "gers2002/msd_f10_peep.yaml", 20, ["train.update=sequence",
-                                                               "train.exp=fast"]),
     ("rtrl_p100_fast", "paper/exp2a_rtrl_p100.yaml", 50, []),
     ("bptt_p100_fast", "paper/exp2a_bptt_p100.yaml", 50, []),
     ("elman_h15", "paper/exp1_erg_elman_h15.yaml", 300, ["train.update=step"]),
@@ -60,16 +46,24 @@ CASES = [  # name, config (relative to configs/), sequences, --set overrides
     ("full_erg_seq", "paper/exp1_erg_3x2_lr05.yaml", 300, ["train.gradient=full",
                                                           "train.update=sequence"]),
 ]
+# every 1997/forget/peephole case again with the fast exp, and the later nets' with per-sequence
+# changes as well
+CASES += [(f"{n}_fast", c, k, s + ["train.exp=fast"]) for n, c, k, s in list(CASES)
+          if n in ("erg", "erg_step", "adding", "2c", "cerg_forget", "gss02_peep", "anbn_peep")]
+CASES += [(f"{n}_seq_fast", c, k, ["train.update=sequence", "train.exp=fast"])
+          for n, c, k, _ in list(CASES) if n in ("cerg_forget", "anbn_peep", "gss02_peep")]
 
 WORKER = r"""
 import sys, numpy as np
-root, cfg_root, out = sys.argv[1], sys.argv[2], sys.argv[3]
+root, cfg_root, out, bench = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 sys.path.insert(0, root)
+sys.path.insert(1, bench)             # bench/cases.py of this checkout (APIs every checkout has)
 import lstmrun
 assert lstmrun.__file__.startswith(root), lstmrun.__file__
 from lstmrun.config import validate
 from lstmrun.runner import make_model
 from lstmrun.tasks.registry import build_task
+from cases import case_data
 import yaml
 res = {}
 for name, path, n, sets in CASES:
@@ -83,14 +77,7 @@ for name, path, n, sets in CASES:
     cfg = validate(raw)
     task = build_task(cfg['task'])
     rng = np.random.default_rng(0)
-    if cfg['task']['name'] == 'embedded_reber':
-        from lstmrun.tasks.grammar import make_train_test
-        tr, _ = make_train_test(task.grammar, rng, 256, 256)
-        ch = task.chunk(tr)
-        order = rng.integers(0, ch.n, n)
-    else:
-        ch = task.sample(rng, n)
-        order = np.arange(n)
+    ch, order = case_data(cfg, task, rng, n)
     net = make_model(cfg, task, rng)
     m = net.train(ch, order, lr=cfg['train']['lr'],
                   update_per_step=cfg['train']['update'] == 'step')
@@ -126,7 +113,8 @@ def main(argv=None) -> None:
         out = tmp / f"{i}.npz"
         env = {**os.environ, "LSTMRUN_KERNEL_CACHE": str((keep or tmp) / f"kernels{i}")}
         code = f"CASES = {cases!r}\n" + WORKER
-        subprocess.run([sys.executable, "-c", code, root, old, str(out)], check=True, env=env,
+        subprocess.run([sys.executable, "-c", code, root, old, str(out),
+                        str(Path(__file__).resolve().parents[1] / "bench")], check=True, env=env,
                        cwd=tmp)
         outs.append(np.load(out))
     a, b = outs
