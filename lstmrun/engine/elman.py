@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit
 
 from .arch import Masked, output_mask
-from .kernel_common import add_into, load_z, logistic
+from .kernel_common import add_into, load_z, logistic_layer, sources, start_sequence
 from .judge import finish_metrics, judge_step
 from .lstm97 import FLAG_JUDGE, FLAG_TRAIN
 from .kernelmodel import KernelModel
@@ -92,10 +92,8 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
     zr = I + 1
     m0 = I if onehot else 0
 
-    z = np.zeros(NZ)
-    z[I] = 1.0
-    u = np.zeros(NZ)
-    u[I] = 1.0
+    z = sources(NZ, I)
+    u = sources(NZ, I)
     yh = np.empty(H)
     dyh = np.empty(H)
     yo = np.empty(K)
@@ -108,11 +106,7 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
 
     n_done = 0
     for oi in range(order.shape[0]):
-        q = order[oi]
-        t0 = offsets[q]
-        t1 = offsets[q + 1]
-        for h in range(H):
-            z[zr + h] = reset_act          # context
+        t0, t1 = start_sequence(order, offsets, oi, z, zr, H, reset_act)    # context
         if learn and not update_per_step:
             dWh[:, :] = 0.0
             dWo[:, :] = 0.0
@@ -122,25 +116,13 @@ def run_sequences(Wh, Wo, Mh, Mo, ip, reset_act, x_idx, x_real, offsets, targets
         xi = 0
         for t in range(t0, t1):
             xi = load_z(z, x_idx, x_real, t, I, onehot, xi)
-            for h in range(H):
-                acc = Wh[h, xi] if onehot else 0.0
-                for m in range(m0, NZ):
-                    acc += Wh[h, m] * z[m]
-                y = logistic(acc, False)
-                yh[h] = y
-                dyh[h] = y * (1.0 - y)
+            logistic_layer(Wh, z, yh, dyh, H, m0, NZ, onehot, xi)
             if not onehot:         # one-hot: the input column is used directly (Wo[k, xi])
                 for m in range(I):
                     u[m] = z[m]
             for h in range(H):
                 u[zr + h] = yh[h]
-            for k in range(K):
-                acc = Wo[k, xi] if onehot else 0.0
-                for m in range(m0, NZ):
-                    acc += Wo[k, m] * u[m]
-                y = logistic(acc, False)
-                yo[k] = y
-                dyo[k] = y * (1.0 - y)
+            logistic_layer(Wo, u, yo, dyo, K, m0, NZ, onehot, xi)
 
             fl = step_flags[t]
             if fl & FLAG_JUDGE:

@@ -67,7 +67,7 @@ from .judge import (  # noqa: F401
 )
 from .arch import Masked, output_mask
 from .fastexp import flogistic
-from .kernel_common import load_z, logistic
+from .kernel_common import load_z, logistic, logistic_layer, sources, start_sequence
 from .kernelmodel import KernelModel
 
 OUTPUT_MODES = ("separate", "visible")
@@ -169,18 +169,13 @@ def active_list(M: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------------------------
 # shared step helpers (also used by the Elman kernel)
 # --------------------------------------------------------------------------------------------
-@njit(cache=True, error_model="numpy", inline="always")
-def _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi):
-    """The recurrent units from z = [x(t), 1, y(t-1)]: fills ycur and dy (= f')."""
-    NZ = I + 1 + N
-    m0 = I if onehot else 0
-    for r in range(N):
-        acc = Wh[r, xi] if onehot else 0.0
-        for m in range(m0, NZ):
-            acc += Wh[r, m] * z[m]
-        y = logistic(acc, False)
-        ycur[r] = y
-        dy[r] = y * (1.0 - y)
+@njit(inline="always")
+def _step_vectors(N, K):
+    """A step's vectors: y(t) and f' of the N units; the outputs' y, f' and nets, padded to
+    whole 8-lane vectors (the fast exp's loop then has no scalar remainder; the padding lanes
+    compute f(0) and nothing reads them); the outputs' errors."""
+    KP = (K + 7) // 8 * 8
+    return (np.empty(N), np.empty(N), np.zeros(KP), np.zeros(KP), np.zeros(KP), np.zeros(K))
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -502,19 +497,9 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
 
     WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
     amap, a_rec, runs = _active_index(ha_col, ha_rs, N, I, onehot)
-    z = np.zeros(NZ)
-    z[I] = 1.0
-    u = np.zeros(NZ)
-    u[I] = 1.0
-    ycur = np.empty(N)
-    dy = np.empty(N)
-    # the output vectors padded to whole 8-lane vectors (the fast exp's loop then has no
-    # scalar remainder; the padding lanes compute f(0) and nothing reads them)
-    KP = (K + 7) // 8 * 8
-    yo = np.zeros(KP)
-    dyo = np.zeros(KP)
-    net = np.zeros(KP)
-    ek = np.zeros(K)
+    z = sources(NZ, I)
+    u = sources(NZ, I)
+    ycur, dy, yo, dyo, net, ek = _step_vectors(N, K)
     gl = np.zeros(K)
     g2 = np.zeros((1, N))     # the injected errors g as one row (for _rows_times)
     g = g2[0]
@@ -531,11 +516,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
 
     n_done = 0
     for oi in range(order.shape[0]):
-        q = order[oi]
-        t0 = offsets[q]
-        t1 = offsets[q + 1]
-        for r in range(N):
-            z[zr + r] = reset_act
+        t0, t1 = start_sequence(order, offsets, oi, z, zr, N, reset_act)
         if learn and not update_per_step:
             dWh[:] = 0.0
             ncols = _start_cols(cols, seen, oi, oc, NZ, oi == 0, onehot)
@@ -545,7 +526,7 @@ def run_rtrl(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real,
         xi = 0
         for t in range(t0, t1):
             xi = load_z(z, x_idx, x_real, t, I, onehot, xi)
-            _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi)
+            logistic_layer(Wh, z, ycur, dy, N, I if onehot else 0, NZ, onehot, xi)
             if visible:
                 for k in range(K):
                     yo[k] = ycur[k]
@@ -690,19 +671,9 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real, of
         Lmax = max(Lmax, L)
     WoT, MoT, oc = _transpose_out(Wo, Mo, I, onehot)
     amap, a_rec, runs = _active_index(ha_col, ha_rs, N, I, onehot)
-    z = np.zeros(NZ)
-    z[I] = 1.0
-    u = np.zeros(NZ)
-    u[I] = 1.0
-    ycur = np.empty(N)
-    dy = np.empty(N)
-    # the output vectors padded to whole 8-lane vectors (the fast exp's loop then has no
-    # scalar remainder; the padding lanes compute f(0) and nothing reads them)
-    KP = (K + 7) // 8 * 8
-    yo = np.zeros(KP)
-    dyo = np.zeros(KP)
-    net = np.zeros(KP)
-    ek = np.zeros(K)
+    z = sources(NZ, I)
+    u = sources(NZ, I)
+    ycur, dy, yo, dyo, net, ek = _step_vectors(N, K)
     g = np.zeros(N)
     Y = np.zeros((Lmax + 1, N))   # Y[s] = y(t0 + s - 1): the recurrent part of z at step s
     DY = np.zeros((Lmax, N))
@@ -718,11 +689,8 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real, of
 
     n_done = 0
     for oi in range(order.shape[0]):
-        q = order[oi]
-        t0 = offsets[q]
-        t1 = offsets[q + 1]
+        t0, t1 = start_sequence(order, offsets, oi, z, zr, N, reset_act)
         for r in range(N):
-            z[zr + r] = reset_act
             Y[0, r] = reset_act
         stats[:] = 0.0
         ntgt = 0
@@ -731,7 +699,7 @@ def run_bptt(Wh, Wo, Mo, ha_row, ha_col, ha_rs, ip, reset_act, x_idx, x_real, of
         for t in range(t0, t1):
             s = t - t0
             xi = load_z(z, x_idx, x_real, t, I, onehot, xi)
-            _rec_forward(Wh, z, ycur, dy, I, N, onehot, xi)
+            logistic_layer(Wh, z, ycur, dy, N, I if onehot else 0, NZ, onehot, xi)
             if visible:
                 for k in range(K):
                     yo[k] = ycur[k]

@@ -6,7 +6,9 @@ the code was written out in it.
 - :func:`logistic`: f(x) = 1 / (1 + e^-x), with the C library's exp or the vectorisable fast exp;
 - :func:`load_z`: put the input x(t) into a source vector (one-hot: O(1));
 - :func:`add_into`: W += dW, row by row (a sequence's summed changes);
-- :func:`momentum_into`: v = m v + d, W += v (GSS02's momentum), over flat views.
+- :func:`sources`: a zero source vector with the bias entry 1;
+- :func:`logistic_layer`: a layer of logistic units and their derivatives from a source vector;
+- :func:`start_sequence`: a sequence's step range, its recurrent sources reset (HS97 §5).
 
 ``codegen.DEPENDENCIES`` names this file: a change to it recompiles the specialised kernels.
 """
@@ -48,3 +50,35 @@ def add_into(W, dW):
     for r in range(W.shape[0]):
         for m in range(W.shape[1]):
             W[r, m] += dW[r, m]
+
+
+@njit(inline="always")
+def sources(n, bias):
+    """A source vector of ``n`` zeros with the bias entry ``bias`` (= the input count I) 1."""
+    z = np.zeros(n)
+    z[bias] = 1.0
+    return z
+
+
+@njit(inline="always")
+def start_sequence(order, offsets, oi, z, z0, n, reset_act):
+    """The steps ``[t0, t1)`` of sequence ``order[oi]``; its ``n`` recurrent sources ``z[z0:z0+n]``
+    (the previous activations) reset to ``reset_act`` (HS97 §5: 0; the JKU simulator: 0.5)."""
+    q = order[oi]
+    for h in range(n):
+        z[z0 + h] = reset_act
+    return offsets[q], offsets[q + 1]
+
+
+@njit(inline="always", error_model="numpy")
+def logistic_layer(W, z, y, dy, n, m0, NZ, onehot, xi):
+    """Units ``r < n`` with weights ``W[r]`` over sources ``z`` (``NZ`` columns): y = f(net),
+    dy = f'(net), f logistic. One-hot inputs: the input part of ``z`` is the column ``xi`` and the
+    sum starts at ``m0`` = I (0 for real inputs). Each net is summed in column order."""
+    for r in range(n):
+        acc = W[r, xi] if onehot else 0.0
+        for m in range(m0, NZ):
+            acc += W[r, m] * z[m]
+        f = logistic(acc, False)
+        y[r] = f
+        dy[r] = f * (1.0 - f)

@@ -78,7 +78,7 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
-from .kernel_common import logistic
+from .kernel_common import logistic, start_sequence
 from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in judge.py)
     CRIT_ABS, CRIT_LEGAL, CRIT_NONE, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT, M_SSE,
     M_SUMABS, N_METRICS, finish_metrics, judge_step,
@@ -413,11 +413,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
         tr = ntrain * 8 <= nsteps
     n_done = 0
     for oi in range(order.shape[0]):
-        q = order[oi]
-        t0 = offsets[q]
-        t1 = offsets[q + 1]
-        for h in range(H):
-            w[oz + zr + h] = reset_act
+        t0, t1 = start_sequence(order, offsets, oi, w, oz + zr, H, reset_act)
         for c in range(C):
             w[os_ + c] = 0.0
         if learn:

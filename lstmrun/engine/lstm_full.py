@@ -59,7 +59,7 @@ from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
 from .judge import FLAG_JUDGE, FLAG_TRAIN, finish_metrics, judge_step
-from .kernel_common import add_into, logistic
+from .kernel_common import add_into, logistic, sources, start_sequence
 from .lstm97 import (
     FG_GATE, FG_NONE, IP_B, IP_CELLS_OFF, IP_FG, IP_G, IP_H, IP_LRDECAY, IP_NIN, IP_NOUT, IP_OBIAS,
     IP_OG, IP_OIN, IP_ONEHOT, IP_OUT, IP_REC, IP_S, IP_STOP, REC_ALL, REC_CELLS,
@@ -123,8 +123,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
             Lmax = L
 
     # scratch, allocated once per call (not in the time loop)
-    z = np.zeros(NZ)           # [x(t), 1, y_hidden(t-1)]
-    z[zb] = 1.0
+    z = sources(NZ, zb)        # [x(t), 1, y_hidden(t-1)]
     ycur = np.empty(H)
     sg = np.empty(H)
     s = np.empty(C)
@@ -156,11 +155,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     lrt = lr
     n_done = 0
     for oi in range(order.shape[0]):
-        q = order[oi]
-        t0 = offsets[q]
-        t1 = offsets[q + 1]
+        t0, t1 = start_sequence(order, offsets, oi, z, zr, H, reset_act)
         for h in range(H):
-            z[zr + h] = reset_act
             Ys[0, h] = reset_act
         for c in range(C):
             s[c] = 0.0
