@@ -280,13 +280,11 @@ def _cross_checks(cfg: dict, source: str) -> None:
     if any(i[k] is not None for k in ("input_gate_bias", "output_gate_bias", "forget_gate_bias")) \
             and m["biases"] == "none":
         raise ConfigError(f"{source}: init: gate biases given but model.biases is 'none'")
-    if cfg["train"]["exp"] == "fast" and (m["kind"] not in ("lstm97", "frnn")
-                                          or cfg["train"]["gradient"] == "full"):
-        raise ConfigError(f"{source}: train.exp: fast is for model.kind lstm97 (truncated "
-                          "gradient) and frnn; the other kernels use the exact exp")
-    if cfg["train"]["momentum"] and (m["kind"] != "lstm97" or cfg["train"]["gradient"] == "full"):
-        raise ConfigError(f"{source}: train.momentum is for model.kind lstm97 with the truncated "
-                          "gradient")
+    if cfg["train"]["exp"] == "fast" and m["kind"] not in ("lstm97", "frnn"):
+        raise ConfigError(f"{source}: train.exp: fast is for model.kind lstm97 and frnn; the "
+                          "other kernels use the exact exp")
+    if cfg["train"]["momentum"] and m["kind"] != "lstm97":
+        raise ConfigError(f"{source}: train.momentum is for model.kind lstm97")
     if cfg["train"]["gradient"] == "full":
         if m["kind"] != "lstm97":
             raise ConfigError(f"{source}: train.gradient: full is for model.kind lstm97 (frnn: "

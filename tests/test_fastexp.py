@@ -136,6 +136,8 @@ def test_config_switch():
     assert not make_model(cfg, build_task(cfg["task"]), np.random.default_rng(0)).fast_exp
     cfg = load(ROOT / "configs" / "paper" / "exp2a_rtrl_p100.yaml")
     assert make_model(cfg, build_task(cfg["task"]), np.random.default_rng(0)).fast_exp
+    cfg = load(ROOT / "configs" / "paper" / "exp1_erg_3x2_lr05.yaml",
+               ["train.exp=fast", "train.gradient=full", "train.update=sequence"])
+    assert make_model(cfg, build_task(cfg["task"]), np.random.default_rng(0)).fast_exp
     with pytest.raises(ConfigError, match="train.exp"):
-        load(ROOT / "configs" / "paper" / "exp1_erg_3x2_lr05.yaml",
-             ["train.exp=fast", "train.gradient=full", "train.update=sequence"])
+        load(ROOT / "configs" / "paper" / "exp1_erg_elman_h15.yaml", ["train.exp=fast"])

@@ -270,6 +270,61 @@ def test_specialised_full_kernel_is_bit_identical(monkeypatch, case):
         monkeypatch, net, lambda n: [n.train(chunk, lr=0.3, update_per_step=False)], lstm_full)
 
 
+# ---- momentum and the fast exp, shared with the truncated rule (issue 17) ----------------------
+@pytest.mark.parametrize("case", [2, 9])
+def test_momentum_turns_each_sequences_change_into_a_velocity(case):
+    """v = m v + d, W += v after every sequence (also one without a target, d = 0), where d is
+    the full-gradient change of that sequence from the current weights (lstm97's rule)."""
+    arch, onehot = ARCHS[case]
+    rng = np.random.default_rng(31)
+    chunk = make_chunk(rng, 5, arch.n_in, arch.n_out, onehot=onehot, lengths=(3, 9))
+    chunk.has_target[chunk.offsets[2]:chunk.offsets[3]] = 0        # sequence 2: no target
+    net = _net(arch, rng, scale=0.4)
+    net.set_momentum(0.7)
+    v = np.zeros_like(net.vel)
+    for q in range(chunk.n):
+        plain = net.copy()
+        plain.set_momentum(0.0)
+        dh, do = _change(plain, chunk, q, lr=0.3)                    # from the current weights
+        d = 0.3 * np.concatenate([dh.ravel(), do.ravel()])
+        if q == 2:
+            assert not d.any()
+        W0 = np.concatenate([net.Wh.ravel(), net.Wo.ravel()])
+        net.train(chunk, np.array([q]), lr=0.3, update_per_step=False)
+        v = 0.7 * v + d
+        np.testing.assert_allclose(net.vel, v, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(np.concatenate([net.Wh.ravel(), net.Wo.ravel()]), W0 + v,
+                                   rtol=0, atol=1e-12)
+    assert np.abs(v).max() > 1e-3
+
+
+def test_fast_exp_full_gradient_is_the_exact_one_to_rounding():
+    """train.exp: fast in the full-gradient kernel: the same changes as the C library's exp to
+    within rounding (fastexp is within 2 ulp), not bit for bit; the forward pass equals the
+    truncated kernel's fast-exp forward pass (same logistic, same order)."""
+    arch, onehot = ARCHS[2]
+    rng = np.random.default_rng(32)
+    chunk = make_chunk(rng, 6, arch.n_in, arch.n_out, onehot=onehot, lengths=(3, 9))
+    net = _net(arch, rng, scale=0.5)
+    fast = net.copy()
+    fast.fast_exp = True
+    order = np.arange(chunk.n)
+    m_exact = net.copy().train(chunk, order, lr=0.5, update_per_step=False)
+    a = fast.copy()
+    m_fast = a.train(chunk, order, lr=0.5, update_per_step=False)
+    b = net.copy()
+    b.train(chunk, order, lr=0.5, update_per_step=False)
+    np.testing.assert_allclose(a.Wh, b.Wh, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(m_fast, m_exact, rtol=1e-12, atol=1e-13)
+    assert not np.array_equal(a.Wh, b.Wh)                              # the fast exp ran
+    # the first sequence's forward pass runs on the same weights in both kernels
+    t = fast.copy()
+    t.full_gradient = False
+    np.testing.assert_array_equal(fast.copy().train(chunk, order[:1], lr=0.5,
+                                                    update_per_step=False),
+                                  t.train(chunk, order[:1], lr=0.5, update_per_step=False))
+
+
 # ---- configs and CLI --------------------------------------------------------------------------
 COMPARED = ["exp1_erg_3x2_lr05", "exp4_adding_t100", "exp6a_temporal_order"]
 

@@ -93,8 +93,8 @@ def test_config():
     assert net.momentum == 0.9 and net.vel.size == net.Wh.size + net.Wo.size
     with pytest.raises(ConfigError, match="momentum"):
         load(ROOT / "configs" / "paper" / "exp4_adding_t100.yaml", ["train.momentum=1.0"])
-    with pytest.raises(ConfigError, match="momentum"):
-        load(ROOT / "configs" / "paper" / "exp4_adding_t100.yaml",
-             ["train.momentum=0.9", "train.gradient=full"])
+    full = load(ROOT / "configs" / "paper" / "exp4_adding_t100.yaml",
+                ["train.momentum=0.9", "train.gradient=full"])      # the full gradient too
+    assert full["train"]["momentum"] == 0.9
     with pytest.raises(ConfigError, match="momentum"):
         load(ROOT / "configs" / "paper" / "exp1_erg_rtrl_h3.yaml", ["train.momentum=0.9"])

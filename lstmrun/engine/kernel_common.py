@@ -6,6 +6,7 @@ the code was written out in it.
 - :func:`logistic`: f(x) = 1 / (1 + e^-x), with the C library's exp or the vectorisable fast exp;
 - :func:`load_z`: put the input x(t) into a source vector (one-hot: O(1));
 - :func:`add_into`: W += dW, row by row (a sequence's summed changes);
+- :func:`momentum_into`: v = m v + dW, W += v (GSS02's momentum), row by row;
 - :func:`sources`: a zero source vector with the bias entry 1;
 - :func:`logistic_layer`: a layer of logistic units and their derivatives from a source vector;
 - :func:`start_sequence`: a sequence's step range, its recurrent sources reset (HS97 §5).
@@ -82,3 +83,17 @@ def logistic_layer(W, z, y, dy, n, m0, NZ, onehot, xi):
         f = logistic(acc, False)
         y[r] = f
         dy[r] = f * (1.0 - f)
+
+
+@njit(inline="always")
+def momentum_into(W, dW, vel, off, mval):
+    """Momentum (GSS02): v = m v + dW, W += v for every entry of W, row by row; the velocities
+    of W are ``vel[off:off + W.size]`` in the same row-major order (``lstm97``'s ``vel`` layout:
+    Wh's entries, then Wo's)."""
+    n = W.shape[1]
+    for r in range(W.shape[0]):
+        for m in range(n):
+            i = off + r * n + m
+            v = mval * vel[i] + dW[r, m]
+            vel[i] = v
+            W[r, m] += v

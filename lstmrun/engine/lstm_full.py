@@ -59,10 +59,11 @@ from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
 from .judge import FLAG_JUDGE, FLAG_TRAIN, finish_metrics, judge_step
-from .kernel_common import add_into, logistic, sources, start_sequence
+from .kernel_common import add_into, logistic, momentum_into, sources, start_sequence
 from .lstm97 import (
-    FG_GATE, FG_NONE, IP_B, IP_CELLS_OFF, IP_FG, IP_G, IP_H, IP_LRDECAY, IP_NIN, IP_NOUT, IP_OBIAS,
-    IP_OG, IP_OIN, IP_ONEHOT, IP_OUT, IP_REC, IP_S, IP_STOP, REC_ALL, REC_CELLS,
+    FG_GATE, FG_NONE, IP_B, IP_CELLS_OFF, IP_FASTEXP, IP_FG, IP_G, IP_H, IP_LRDECAY, IP_MOMENTUM,
+    IP_NIN, IP_NOUT, IP_OBIAS, IP_OG, IP_OIN, IP_ONEHOT, IP_OUT, IP_REC, IP_S, IP_STOP, REC_ALL,
+    REC_CELLS,
 )
 
 GRADIENTS = ("truncated", "full")
@@ -84,8 +85,9 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     """:func:`lstm97.run_sequences` with the full gradient (BPTT over each whole sequence).
 
     Arguments, metrics and return value as there. ``update_per_step`` is ignored: the summed
-    change of a sequence is applied at its end (see the module docstring). ``vel`` is ignored:
-    momentum is for the truncated rule only (the model refuses it here)."""
+    change of a sequence is applied at its end (see the module docstring); with momentum
+    (``IP_MOMENTUM``, ``fp[2]``) through the velocities ``vel`` as there. The fast exp
+    (``IP_FASTEXP``) replaces the C library's in every logistic, as there."""
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
     B = ip[IP_B]
@@ -102,6 +104,9 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     fgm = ip[IP_FG]
     lrdec = ip[IP_LRDECAY] != 0
     stop = ip[IP_STOP] != 0
+    fast = ip[IP_FASTEXP] != 0
+    mom = ip[IP_MOMENTUM] != 0
+    mval = fp[2]
     C = B * S
     O0 = C + B                           # first output gate
     F0 = C + B + (B if og else 0)        # first forget gate (FG_GATE)
@@ -183,7 +188,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                 if gcode == SQ_IDENTITY and h < C:
                     sg[h] = acc
                 else:
-                    sg[h] = logistic(acc, False)
+                    sg[h] = logistic(acc, fast)
             for j in range(B):
                 ycur[C + j] = sg[C + j]
                 if og:
@@ -221,7 +226,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     hv = s[c]
                     dhv = 1.0
                 else:
-                    f = logistic(s[c], False)
+                    f = logistic(s[c], fast)
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
                         hv = 2.0 * f - 1.0
@@ -250,7 +255,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                 for c in range(C):
                     acc += Wo[k, zr + c] * ycur[c]
                 if ocode == SQ_LOGISTIC:
-                    f = logistic(acc, False)
+                    f = logistic(acc, fast)
                     yo[k] = f
                     dyo[k] = f * (1.0 - f)
                 else:
@@ -351,8 +356,17 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     for h in range(H):
                         acc += Wh[h, zr + u] * delta[h]
                     dY[u] = acc
-            add_into(Wh, dWh)
-            add_into(Wo, dWo)
+            if not mom:
+                add_into(Wh, dWh)
+                add_into(Wo, dWo)
+        if learn and mom:
+            # GSS02's momentum on the sequence's change, as lstm97 applies it: after every
+            # sequence, also one without a training step (its change is 0, v decays)
+            if not any_train:
+                dWh[:, :] = 0.0
+                dWo[:, :] = 0.0
+            momentum_into(Wh, dWh, vel, 0, mval)
+            momentum_into(Wo, dWo, vel, H * NZ, mval)
 
         finish_metrics(metrics, oi, stats, ok, ntgt)
         n_done += 1

@@ -111,8 +111,6 @@ class LSTM97(KernelModel):
         ip[lstm97.IP_FASTEXP] = int(self.fast_exp)
         kern = codegen.kernel(ip)
         if learn and self.full_gradient:
-            if self.momentum:
-                raise ValueError("momentum is implemented for the truncated rule only")
             if self.arch.peepholes:
                 raise ValueError("the full gradient is not implemented for peephole connections "
                                  "(train.gradient: truncated)")
