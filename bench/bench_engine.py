@@ -23,7 +23,8 @@ Peers:
   the case's config (``fastexp.py``; the LSTM cases and the 2a p=100 baselines);
 - ``plain-numba`` (the Exp 1 cases): ``bench/plain_lstm.py``, the same rule written plainly in
   Numba (2-D arrays, dense partials, the C library's exp, no specialisation): issue 19's speed
-  reference (``tests/test_bench_peers.py`` checks it equal to the engine);
+  reference (``tests/test_bench_peers.py`` checks it equal to the engine); ``plain-numba-const``:
+  the same code with the net's sizes as compile-time constants (as a kernel written for one net);
 - ``numpy``: a vectorised NumPy implementation of the same rule (LSTM: ``tests/reference.py``;
   RTRL: ``bench/numpy_rtrl.py``; the tests check both equal to the engine to 1e-10), timed on
   fewer sequences and scaled;
@@ -103,15 +104,15 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
         dt = time.perf_counter() - t0
         return dt * steps / int(chunk.lengths()[sub].sum())  # scaled to the full case
 
-    def plain():
-        from plain_lstm import run_plain
+    def plain(const=False):
+        import plain_lstm
 
+        run = plain_lstm.run_plain_const if const else plain_lstm.run_plain
         Wh, Wo = net0.Wh.copy(), net0.Wo.copy()
         a = net0.arch
         t0 = time.perf_counter()
-        run_plain(Wh, Wo, net0.Mh, net0.Mo, a.blocks, a.cells_per_block, chunk.x_idx,
-                  chunk.x_real, chunk.onehot, chunk.offsets, chunk.targets, chunk.has_target,
-                  order, lr, per_step)
+        run(Wh, Wo, net0.Mh, net0.Mo, a.blocks, a.cells_per_block, chunk.x_idx, chunk.x_real,
+            chunk.onehot, chunk.offsets, chunk.targets, chunk.has_target, order, lr, per_step)
         return time.perf_counter() - t0
 
     def other_exp():
@@ -126,6 +127,7 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
         peers["engine-generic"] = generic
     if lstm and name.startswith("erg"):       # the Exp 1 nets: 1997 blocks, logistic outputs
         peers["plain-numba"] = plain
+        peers["plain-numba-const"] = lambda: plain(True)
     if lstm or "p100" in name:
         peers["engine-exactexp" if net0.fast_exp else "engine-fastexp"] = other_exp
     if n_numpy:

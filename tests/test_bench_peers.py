@@ -100,12 +100,16 @@ def test_torch_peers_run():
     assert all(fn() > 0 for fn in fns.values())
 
 
+@pytest.mark.parametrize("const", [False, True], ids=["sizes-at-run-time", "sizes-constant"])
 @pytest.mark.parametrize("per_step", [True, False])
 @pytest.mark.parametrize("case", ["exp1_erg_3x2_lr05.yaml", "exp1_erg_4x1_lr01.yaml"])
-def test_plain_lstm_kernel_equals_the_engine(case, per_step):
-    """``bench/plain_lstm.py`` (issue 19's speed reference) trains the 1997 LSTM exactly as the
-    engine does on Exp 1's two nets (weights to 1e-10, per-sequence SSE)."""
-    from plain_lstm import run_plain
+def test_plain_lstm_kernel_equals_the_engine(case, per_step, const):
+    """``bench/plain_lstm.py`` (issue 19's speed reference, with the sizes read at run time or as
+    compile-time constants) trains the 1997 LSTM exactly as the engine does on Exp 1's two nets
+    (weights to 1e-10, per-sequence SSE)."""
+    import plain_lstm
+
+    run_plain = plain_lstm.run_plain_const if const else plain_lstm.run_plain
 
     net, chunk, lr = config_case(case, 12)
     order = np.random.default_rng(1).integers(0, chunk.n, size=20)
