@@ -346,10 +346,18 @@ def seed_pools(rows: list[dict]) -> list[dict]:
                     boot.append(pick.mean())
             ci = [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))]
         pm = _num(rs[0]["paper"].get("mean_sequences"))
-        out.append({"experiment": name, "seeds": len(rs), "solved": k, "trials": n,
-                    "rate": k / n if n else None, "rate_ci": list(wilson(k, n)) if n else None,
-                    "paper_success_pct": rs[0]["paper"].get("success_pct"), "mean": mean,
-                    "mean_ci": ci, "paper_mean": pm, "ratio": mean / pm if mean and pm else None})
+        g = {"experiment": name, "seeds": len(rs), "solved": k, "trials": n,
+             "rate": k / n if n else None, "rate_ci": list(wilson(k, n)) if n else None,
+             "paper_success_pct": rs[0]["paper"].get("success_pct"), "mean": mean,
+             "mean_ci": ci, "paper_mean": pm, "ratio": mean / pm if mean and pm else None}
+        # the same rule as a row's verdict, on the pooled trials
+        pooled = {"experiment": name, "kind": "lstm97", "unit": "sequences",
+                  "paper": rs[0]["paper"], "trials": n, "solved": k,
+                  "success_rate": g["rate"], "ratio_mean": g["ratio"],
+                  "status": "finished" if all(r.get("status") in (None, "finished") for r in rs)
+                  else "running"}
+        g["verdict"] = verdict(pooled)
+        out.append(g)
     return out
 
 
@@ -363,9 +371,13 @@ def scoreboard(rows: list[dict]) -> str:
     rows = _first_per_experiment(rows)
     lstm = [r for r in rows if is_lstm_row(r)]
     ok = sum(r["verdict"] == "reproduces" for r in lstm)
+    pooled = {g["experiment"]: g["verdict"] == "reproduces" for g in pools}
+    ok_pooled = sum(pooled.get(r["experiment"], r["verdict"] == "reproduces") for r in lstm)
     out = [f"**{ok} of {len(lstm)} LSTM rows reproduce**"
            + (f" ({len(lstm)} of the paper's {PAPER_LSTM_ROWS} LSTM rows are in this report)"
               if len(lstm) != PAPER_LSTM_ROWS else "")
+           + (f"; {ok_pooled} when the {len(pools)} row(s) run over several seeds are judged on "
+              "their pooled trials (table below)" if pools else "")
            + f". A row reproduces when it ran at least the paper's trial count, its mean "
            f"sequences-to-solve lies within x[{BAND[0]}, {BAND[1]}] of the paper's and its success "
            f"rate is at least {SUCCESS_FRACTION} x the paper's (100% where the paper gives none).",
@@ -407,7 +419,7 @@ def scoreboard(rows: list[dict]) -> str:
     if pools:
         out += ["Over several seeds (each seed draws its own data sets and initial weights):", "",
                 "| row | seeds | solved | rate [Wilson 95%] | paper success | mean [seed-bootstrap "
-                "95%] | paper mean | ours/paper |", "|---|---|---|---|---|---|---|---|"]
+                "95%] | paper mean | ours/paper | verdict |", "|---|---|---|---|---|---|---|---|---|"]
         for g in pools:
             rate = "-" if g["rate"] is None else (
                 f"{g['rate']:.3f} [{g['rate_ci'][0]:.3f}–{g['rate_ci'][1]:.3f}]")
@@ -417,7 +429,8 @@ def scoreboard(rows: list[dict]) -> str:
             out.append(f"| {g['experiment']} | {g['seeds']} | {g['solved']}/{g['trials']} | "
                        f"{rate} | {'-' if sp is None else str(sp) + '%'} | {mean} | "
                        f"{_paper_str(g['paper_mean'])} | "
-                       f"{'-' if g['ratio'] is None else format(g['ratio'], '.2f')} |")
+                       f"{'-' if g['ratio'] is None else format(g['ratio'], '.2f')} | "
+                       f"{g['verdict']} |")
         out.append("")
     return "\n".join(out)
 

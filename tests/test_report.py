@@ -294,8 +294,17 @@ def test_seeds_pool_and_the_first_run_is_the_row(tmp_path):
     assert g["mean"] == pytest.approx(np.mean(vals))
     assert g["mean_ci"][0] <= g["mean"] <= g["mean_ci"][1]
     assert g["rate_ci"] == pytest.approx(list(wilson(27, 30)))
+    assert g["verdict"] == "reproduces"                              # 27/30 >= 0.9 x 100%
     board = scoreboard(rows)
-    assert board.startswith("**1 of 1 LSTM rows reproduce**")      # seed 0's run is the row
+    assert board.startswith("**1 of 1 LSTM rows reproduce**")
+    assert "; 1 when the 1 row(s) run over several seeds are judged on their pooled" in board
     assert "| exp_x | 3 | 27/30 | 0.900 [" in board
+    # seed 0 fails alone (9/10 would pass; make it 8/10): the pooled verdict can differ
+    runs2 = [make_run(tmp_path / "b", f"s{k}", [30000] * (8 + 2 * k), paper, n_trials=10,
+                      seed=k, experiment="exp_y") for k in range(2)]
+    rows2 = [row_stats(d) for d in runs2]
+    assert rows2[0]["verdict"] != "reproduces" and seed_pools(rows2)[0]["verdict"] == "reproduces"
+    board2 = scoreboard(rows2)
+    assert board2.startswith("**0 of 1 LSTM rows reproduce**") and "; 1 when the 1 row(s)" in board2
     # one seed only, or a departure from the paper's setup: no pooled row
     assert seed_pools(rows[:1]) == []
