@@ -76,6 +76,9 @@ SCHEMA: dict[str, dict[str, F]] = {
         "h": F((str,), "h1", _one_of("g2", "h1", "logistic", "identity"), "cell output squash"),
         "output_act": F((str,), "logistic", _one_of("logistic", "identity")),
         "reset_act": F(NUM, 0.0, None, "hidden activations at a sequence start (HS97: 0)"),
+        "gate_sources": F((str,), "raw", _one_of("raw", "centred"),
+                          "how units read the gates' outputs (connectivity F): raw y (HS97) or "
+                          "centred y - 0.5 (a reading for Exp 2c; docs/fidelity/exp2c.md)"),
         "forget_gate": F((bool,), False, None, "one forget gate per block (GSC00; PROTOCOLS §12.1)"),
         "state_decay": F((float, NONE), None, lambda x: None if 0 <= x <= 1 else "must lie in [0, 1]",
                          "constant cell-state decay factor, no gate (GSC00 Table 2); null: none"),
@@ -268,6 +271,9 @@ def _cross_checks(cfg: dict, source: str) -> None:
         raise ConfigError(f"{source}: model.forget_gate/state_decay: only for model.kind lstm97")
     if m["peepholes"] and m["kind"] != "lstm97":
         raise ConfigError(f"{source}: model.peepholes: only for model.kind lstm97")
+    if m["gate_sources"] != "raw" and (m["kind"] != "lstm97" or m["connectivity"] != "F"):
+        raise ConfigError(f"{source}: model.gate_sources: centred is for model.kind lstm97 with "
+                          "connectivity F (where units read the gates' outputs)")
     pname = cfg["protocol"]["name"]
     if cfg["train"]["lr_decay"] != 1.0 and pname != "cerg":
         raise ConfigError(f"{source}: train.lr_decay: only with protocol.name cerg (the rate "
@@ -293,6 +299,9 @@ def _cross_checks(cfg: dict, source: str) -> None:
             raise ConfigError(f"{source}: train.gradient: full is not implemented with "
                               "model.peepholes (peephole nets learn with the truncated rule, "
                               "PROTOCOLS §13.1)")
+        if m["gate_sources"] != "raw":
+            raise ConfigError(f"{source}: train.gradient: full reads the gates' outputs raw "
+                              "(model.gate_sources: raw)")
         if cfg["train"]["update"] == "step" and not _final_targets_only(cfg["task"]):
             raise ConfigError(f"{source}: train.update: step is not available with "
                               "train.gradient: full (BPTT changes the weights once per sequence; "

@@ -15,7 +15,8 @@ def make_arch(cfg: dict, task) -> Arch:
                 connectivity=m["connectivity"], biases=m["biases"], output_bias=m["output_bias"],
                 input_to_output=m["input_to_output"], g=m["g"], h=m["h"],
                 output_act=m["output_act"], forget_gate=m["forget_gate"],
-                state_decay=m["state_decay"], peepholes=m["peepholes"])
+                state_decay=m["state_decay"], peepholes=m["peepholes"],
+                gate_sources=m["gate_sources"])
 
 
 def make_model(cfg: dict, task, rng: np.random.Generator):

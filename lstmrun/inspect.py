@@ -98,10 +98,13 @@ def trace(net, chunk, i: int) -> dict:
                                              ("out_gates", B), ("forget_gates", B),
                                              ("outputs", K))}
     y_prev = np.full(H, float(net.reset_act))   # y_hidden(t-1), reset at the sequence start
+    zoff = np.zeros(H)        # model.gate_sources centred: the gates' outputs are read as y - 0.5
+    if getattr(net.arch, "gate_sources", "raw") == "centred":
+        zoff[C:] = 0.5
     s = np.zeros(C)
     for t in range(T):
         x = X[t]
-        net_h = Wh_in @ np.concatenate([x, [1.0]]) + Wh_rec @ y_prev
+        net_h = Wh_in @ np.concatenate([x, [1.0]]) + Wh_rec @ (y_prev - zoff)
         s_prev = s
         if peep:      # input and forget gates read s(t-1); the output gate s(t), below
             net_h[C:C + B] += (Wp @ s_prev)[C:C + B]

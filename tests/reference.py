@@ -78,6 +78,10 @@ class _Layout:
         self.out = arch.output_act
         self.pp = bool(getattr(arch, "peepholes", False))
         self.NZ = self.I + 1 + self.H
+        # Arch.gate_sources "centred": units read the gates' previous outputs as y - 0.5
+        self.zoff = np.zeros(self.H)
+        if getattr(arch, "gate_sources", "raw") == "centred":
+            self.zoff[self.C:] = 0.5
 
 
 def _inputs(chunk, t: int) -> np.ndarray:
@@ -91,7 +95,7 @@ def _inputs(chunk, t: int) -> np.ndarray:
 
 def _step_forward(L: _Layout, Wh, Wo, x, y_prev, s_prev):
     """One forward step. Returns a dict of everything the backward pass needs."""
-    z = np.concatenate([x, [1.0], y_prev])                   # sources of cells and gates
+    z = np.concatenate([x, [1.0], y_prev - L.zoff])          # sources of cells and gates
     net = Wh[:, :L.NZ] @ z
     if L.pp:                                                  # peepholes from s(t-1) (§13.1)
         net_p = Wh[:, L.NZ:] @ s_prev

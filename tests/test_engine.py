@@ -512,3 +512,59 @@ def _spec_chunk(rng, arch, onehot, n=40):
     targets = (rng.random((T, K)) < 0.5).astype(float)
     return Chunk(offsets, x_idx, x_real, targets, np.ones(T, np.uint8), np.zeros(T, np.int64),
                  onehot, I, K)
+
+
+# --------------------------------------------------------------------------------------------
+# model.gate_sources: centred (a reading for Exp 2c, docs/fidelity/exp2c.md)
+# --------------------------------------------------------------------------------------------
+CENTRED = Arch(6, 2, 2, 1, biases="none", gate_sources="centred")       # the 2c net, p = 2
+
+
+@pytest.mark.parametrize("per_step", [True, False])
+@pytest.mark.parametrize("reset_act", [0.0, 0.5])
+def test_centred_gate_sources_match_reference(per_step, reset_act):
+    """Units read the gates' previous outputs as y - 0.5 (also the reset ones): the kernel equals
+    the reference, which subtracts 0.5 from those sources, and differs from the raw net."""
+    chunk, order = reference_case(CENTRED, True, seed=71)
+    init = Init(scale=0.3)
+    m = compare_with_reference(CENTRED, init, chunk, order, 0.5, per_step, reset_act, seed=5)
+    raw = compare_with_reference(Arch(6, 2, 2, 1, biases="none"), init, chunk, order, 0.5,
+                                 per_step, reset_act, seed=5)
+    assert np.abs(m.Wh - raw.Wh).max() > 1e-3
+    assert m.arch.n_weights() == raw.arch.n_weights() == 6 * 2 + 64
+
+
+@pytest.mark.slow
+def test_centred_gate_sources_specialised_kernel(monkeypatch):
+    rng = np.random.default_rng(72)
+    chunk, _ = reference_case(CENTRED, True, seed=72)
+    net = LSTM97.random(CENTRED, Init(0.3), rng)
+    assert_specialised_is_generic(monkeypatch, net,
+                                  lambda n: [n.train(chunk, lr=0.5, update_per_step=True)])
+
+
+def test_centred_gate_sources_config():
+    from pathlib import Path
+
+    from lstmrun.config import ConfigError, load
+
+    cfg = Path(__file__).resolve().parents[1] / "configs" / "paper" / "exp2c_q50_p50.yaml"
+    assert load(cfg, ["model.gate_sources=centred"])["model"]["gate_sources"] == "centred"
+    for bad in (["model.gate_sources=centred", "model.connectivity=C"],
+                ["model.gate_sources=centred", "train.gradient=full"],
+                ["model.gate_sources=half"]):
+        with pytest.raises(ConfigError, match="gate_sources"):
+            load(cfg, bad)
+    with pytest.raises(ValueError, match="connectivity F"):
+        Arch(6, 2, 2, 1, connectivity="C", gate_sources="centred")
+
+
+def test_centred_gate_sources_inspect_trace():
+    from lstmrun.inspect import trace
+
+    rng = np.random.default_rng(73)
+    net = LSTM97.random(CENTRED, Init(0.5), rng)
+    chunk, _ = reference_case(CENTRED, True, seed=73)
+    for q in range(3):
+        np.testing.assert_allclose(trace(net, chunk, q)["outputs"],
+                                   ref_forward(CENTRED, net.Wh, net.Wo, chunk, q), atol=1e-12)

@@ -86,6 +86,9 @@ class Arch:
     forget_gate: bool = False      # one forget gate per block (GSC00 §3; PROTOCOLS §12.1)
     state_decay: float | None = None   # constant CEC factor instead of a gate (GSC00 Table 2)
     peepholes: bool = False        # cell state -> own block's gates (GSS02 §3; PROTOCOLS §13.1)
+    # how units read the gates' previous outputs (connectivity "F"): "raw" y (HS97), or "centred"
+    # y - 0.5 (a reading for Exp 2c: no constant input from gates that sit at 0.5; same weights)
+    gate_sources: str = "raw"
 
     def __post_init__(self):
         for name in ("n_in", "n_out", "blocks", "cells_per_block"):
@@ -104,6 +107,11 @@ class Arch:
             raise ValueError("forget_gate and state_decay exclude each other")
         if self.state_decay is not None and not 0.0 <= self.state_decay <= 1.0:
             raise ValueError("state_decay must lie in [0, 1]")
+        if self.gate_sources not in ("raw", "centred"):
+            raise ValueError("gate_sources must be 'raw' or 'centred'")
+        if self.gate_sources == "centred" and self.connectivity != "F":
+            raise ValueError("gate_sources 'centred' needs connectivity F (only there do units "
+                             "read the gates' outputs)")
 
     # ---- layout -------------------------------------------------------------------------------
     @property
@@ -192,7 +200,8 @@ class Arch:
              f"connectivity {self.connectivity}, biases {self.biases}"
              f"{', output bias' if self.has_output_bias else ''}"
              f"{', input->output' if self.has_input_to_output else ''}; "
-             f"g={self.g}, h={self.h}, output={self.output_act}")
+             f"g={self.g}, h={self.h}, output={self.output_act}"
+             f"{'; gate outputs read centred (y - 0.5)' if self.gate_sources == 'centred' else ''}")
         return s
 
 

@@ -36,7 +36,7 @@ from . import lstm97
 # change at run time)
 STATIC = ("IP_NIN", "IP_NOUT", "IP_B", "IP_S", "IP_OG", "IP_G", "IP_H", "IP_OUT", "IP_ONEHOT",
           "IP_REC", "IP_OIN", "IP_OBIAS", "IP_FG", "IP_LRDECAY", "IP_PEEP", "IP_FASTEXP",
-          "IP_MOMENTUM")
+          "IP_MOMENTUM", "IP_GCENTER")
 
 # modules whose jitted functions the kernels call (their code is compiled into the kernel)
 DEPENDENCIES = ("fastexp.py", "judge.py", "kernel_common.py", "lstm97.py")

@@ -67,6 +67,9 @@ switches from a specialised kernel):
 
   (y_phi_j = 1 without forget gates.)
 
+- centred gate sources (``IP_GCENTER``; a reading for Exp 2c, not a paper's feature): where
+  cells and gates read the gates' previous outputs, they read y - 0.5 (``z`` holds the centred
+  values, so the partials and changes of eqs. 22-28 use them too); the weights are the same.
 - momentum (``IP_MOMENTUM``, factor ``fp[2]``; GSS02 trains with it): every weight change d
   (a step's, or with per-sequence changes the sequence's sum) becomes v = m v + d, W += v, with
   the velocity v of each weight kept across calls in ``vel``.
@@ -87,8 +90,8 @@ from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in jud
 
 # ip (integer parameters) layout
 (IP_NIN, IP_NOUT, IP_B, IP_S, IP_OG, IP_G, IP_H, IP_OUT, IP_ONEHOT, IP_REC, IP_OIN, IP_OBIAS,
- IP_CELLS_OFF, IP_FG, IP_LRDECAY, IP_STOP, IP_PEEP, IP_FASTEXP, IP_MOMENTUM) = range(19)
-N_IP = 19
+ IP_CELLS_OFF, IP_FG, IP_LRDECAY, IP_STOP, IP_PEEP, IP_FASTEXP, IP_MOMENTUM, IP_GCENTER) = range(20)
+N_IP = 20
 # IP_REC values: hidden units read no previous activations / all hidden units / the cells only
 REC_NONE, REC_ALL, REC_CELLS = 0, 1, 2
 # IP_FG values
@@ -299,6 +302,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     peep = ip[IP_PEEP] != 0
     fast = ip[IP_FASTEXP] != 0
     mom = ip[IP_MOMENTUM] != 0
+    gcen = ip[IP_GCENTER] != 0
     mval = fp[2]
     C = B * S
     F0 = C + B + (B if og else 0)        # first forget gate (FG_GATE)
@@ -414,6 +418,9 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     n_done = 0
     for oi in range(order.shape[0]):
         t0, t1 = start_sequence(order, offsets, oi, w, oz + zr, H, reset_act)
+        if gcen:      # the gates' outputs enter z centred, y - 0.5 (Arch.gate_sources)
+            for h in range(C, H):
+                w[oz + zr + h] -= 0.5
         for c in range(C):
             w[os_ + c] = 0.0
         if learn:
@@ -642,6 +649,9 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
             # ---- shift activations: y(t) becomes the recurrent part of z
             for h in range(H):
                 w[oz + zr + h] = w[oy + h]
+            if gcen:
+                for h in range(C, H):
+                    w[oz + zr + h] -= 0.5
             if stop and not ok:
                 break
 

@@ -28,7 +28,7 @@ class LSTM97(KernelModel):
                             int(arch.output_gate), SQUASH[arch.g], SQUASH[arch.h],
                             SQUASH[arch.output_act], 0, rec,
                             int(Mo[:, :I].any()), int(Mo[:, I].any()), 0, fg, 0, 0,
-                            int(arch.peepholes), 0, 0],
+                            int(arch.peepholes), 0, 0, int(arch.gate_sources == "centred")],
                            dtype=np.int64)
         # fp: the constant state decay (FG_DECAY) and the per-step learning-rate factor
         # and the momentum (IP_MOMENTUM)
@@ -114,6 +114,9 @@ class LSTM97(KernelModel):
             if self.arch.peepholes:
                 raise ValueError("the full gradient is not implemented for peephole connections "
                                  "(train.gradient: truncated)")
+            if self.arch.gate_sources != "raw":
+                raise ValueError("the full gradient reads the gates' outputs raw "
+                                 "(model.gate_sources: raw)")
             # BPTT changes the weights once per sequence: per-step updates only where they are
             # the same thing, i.e. where the last step of a sequence is its only training target
             if update_per_step and not lstm_full.only_final_targets(
