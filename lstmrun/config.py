@@ -115,6 +115,10 @@ SCHEMA: dict[str, dict[str, F]] = {
                         "memory cells join once the error stops falling"),
         "plateau_chunks": F((int,), 5, _pos, "sequential: chunks without improvement = plateau"),
         "plateau_tol": F((float,), 0.01, _nonneg, "sequential: relative improvement that counts"),
+        "grow": F((str,), "all", _one_of("all", "one"),
+                  "sequential: at a plateau all blocks join at once (all) or the next block joins, "
+                  "one at a time, until model.blocks are in (one; HS97 §4: 'a memory cell and the "
+                  "corresponding gate units are added ... whenever the error stops decreasing')"),
         "lr_decay": F(NUM, 1.0, lambda x: None if 0 < x <= 1 else "must lie in (0, 1]",
                       "cerg: rate x lr_decay per step, back to lr at every training stream "
                       "(GSC00 'sequential alpha decay'); 1.0: off"),

@@ -62,7 +62,7 @@ def trace(net, chunk, i: int) -> dict:
     gcode, hcode, ocode = int(ip[lstm97.IP_G]), int(ip[lstm97.IP_H]), int(ip[lstm97.IP_OUT])
     rec = bool(ip[lstm97.IP_REC])
     oin = bool(ip[lstm97.IP_OIN])
-    cells_on = 1.0 if net.cells_enabled else 0.0
+    n_on = net.blocks_enabled          # sequential construction: blocks 0..n_on-1 on
     fgm = int(ip[lstm97.IP_FG])          # forget gates (GSC00) or a constant state decay
     C = B * S
     F0 = C + B + (B if og else 0)
@@ -79,6 +79,7 @@ def trace(net, chunk, i: int) -> dict:
     Wo_b = Wo[:, zb]
     Wo_c = Wo[:, zr:]
     block = np.arange(C) // S
+    cells_on = (block < n_on).astype(np.float64)
 
     a, b = int(chunk.offsets[i]), int(chunk.offsets[i + 1])
     T = b - a
@@ -132,7 +133,7 @@ def trace(net, chunk, i: int) -> dict:
         out["forget_gates"][t] = y_phi
         out["outputs"][t] = y_k
     out.update(inputs=X, targets=targets, clean_targets=clean_targets, judged=judged,
-               onehot=bool(chunk.onehot), output_gate=og, cells_enabled=bool(cells_on),
+               onehot=bool(chunk.onehot), output_gate=og, cells_enabled=bool(n_on > 0),
                forget_gate=fgm == lstm97.FG_GATE,
                blocks=B, cells_per_block=S, reset_act=float(net.reset_act))
     return out

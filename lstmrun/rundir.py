@@ -127,7 +127,10 @@ def load_trained(run_dir, trial: int, config=None):
     net.Wo[...] = w["Wo"]
     rec = trial_record(run_dir, trial)
     if cfg["train"].get("sequential"):  # a trial that ended before its cells joined has none
-        net.enable_cells("cells_added_at" in rec)
+        if "blocks_added_at" in rec:    # train.grow: one
+            net.enable_blocks(len(rec["blocks_added_at"]))
+        else:
+            net.enable_cells("cells_added_at" in rec)
     return cfg, task, net, rec
 
 

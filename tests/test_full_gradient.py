@@ -335,8 +335,10 @@ def test_config_key_and_its_checks():
         cfg = load(ROOT / f"configs/paper/{name}.yaml", ["train.gradient=full"])
         assert cfg["train"]["gradient"] == "full"
     with pytest.raises(ConfigError, match="train.update: step is not available"):
-        load(ROOT / "configs/paper/exp2b_p100.yaml", ["train.gradient=full"])    # every step
-    load(ROOT / "configs/paper/exp2b_p100.yaml", ["train.gradient=full", "train.update=sequence"])
+        load(ROOT / "configs/paper/exp2b_p100.yaml", ["train.gradient=full",
+                                                      "task.train_steps=all"])    # every step
+    load(ROOT / "configs/paper/exp2b_p100.yaml", ["train.gradient=full", "train.update=sequence",
+                                                  "task.train_steps=all"])
     with pytest.raises(ConfigError, match="model.kind lstm97"):
         load(ROOT / "configs/paper/exp1_erg_rtrl_h3.yaml", ["train.gradient=full"])
     with pytest.raises(ConfigError, match="train.gradient"):
@@ -361,5 +363,6 @@ def test_cli_trains_with_the_full_gradient(tmp_path, name, sets):
     assert (out / "trials.jsonl").read_text().strip()
     assert "gradient: full" in (out / "config.yaml").read_text()
     r = CliRunner().invoke(main, ["train", str(ROOT / "configs/paper/exp2b_p100.yaml"), "--set",
-                                  "train.gradient=full", "--out", str(tmp_path / "x")])
+                                  "train.gradient=full", "--set", "task.train_steps=all",
+                                  "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "train.update" in r.output

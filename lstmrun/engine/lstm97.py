@@ -295,7 +295,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     recm = ip[IP_REC]
     oin = ip[IP_OIN] != 0
     obias = 1.0 if ip[IP_OBIAS] != 0 else 0.0
-    cells_on = 0.0 if ip[IP_CELLS_OFF] != 0 else 1.0
+    n_on = B - ip[IP_CELLS_OFF]         # blocks 0..n_on-1 on (sequential construction)
     fgm = ip[IP_FG]
     lrdec = ip[IP_LRDECAY] != 0
     stop = ip[IP_STOP] != 0
@@ -553,6 +553,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                         w[ohs + c] = f
                         w[odhs + c] = d
             for j in range(B):
+                cells_on = 1.0 if j < n_on else 0.0
                 for v in range(S):
                     c = j * S + v
                     w[oy + c] = w[oyout + j] * w[ohs + c] * cells_on
@@ -615,6 +616,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     for c in range(C):
                         w[odc + c] += w[oWo + k * NU + zr + c] * e
                 for j in range(B):
+                    cells_on = 1.0 if j < n_on else 0.0
                     acc = 0.0
                     for v in range(S):
                         c = j * S + v

@@ -100,7 +100,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     recm = ip[IP_REC]
     oin = ip[IP_OIN] != 0
     obias = 1.0 if ip[IP_OBIAS] != 0 else 0.0
-    cells_on = 0.0 if ip[IP_CELLS_OFF] != 0 else 1.0
+    n_on = B - ip[IP_CELLS_OFF]         # blocks 0..n_on-1 on (sequential construction)
     fgm = ip[IP_FG]
     lrdec = ip[IP_LRDECAY] != 0
     stop = ip[IP_STOP] != 0
@@ -240,6 +240,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                 Hs[tau, c] = hv
                 DHs[tau, c] = dhv
             for j in range(B):
+                cells_on = 1.0 if j < n_on else 0.0
                 for v in range(S):
                     c = j * S + v
                     ycur[c] = yout[j] * Hs[tau, c] * cells_on
@@ -314,6 +315,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                             eyc[c] += Wo[k, zr + c] * g
                 # blocks: cell states, cell inputs, gates
                 for j in range(B):
+                    cells_on = 1.0 if j < n_on else 0.0
                     yin = Ys[tau + 1, C + j]
                     yo_j = Ys[tau + 1, O0 + j] if og else 1.0
                     if fgm == FG_GATE:

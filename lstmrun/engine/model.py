@@ -82,16 +82,29 @@ class LSTM97(KernelModel):
 
     @property
     def cells_enabled(self) -> bool:
+        """All blocks on (sequential construction has added every one)."""
         return self.ip[lstm97.IP_CELLS_OFF] == 0
+
+    @property
+    def blocks_enabled(self) -> int:
+        """How many blocks (the first ones) are on."""
+        return int(self.arch.blocks - self.ip[lstm97.IP_CELLS_OFF])
 
     def enable_cells(self, on: bool = True) -> None:
         """Sequential construction (HS97 §4 remedy 1, Exp 2a/2b): with cells off the net is its
         input->output part only; turning them on adds the memory cells and their gates."""
-        self.ip[lstm97.IP_CELLS_OFF] = 0 if on else 1
+        self.enable_blocks(self.arch.blocks if on else 0)
+
+    def enable_blocks(self, n: int) -> None:
+        """Sequential construction one block at a time: blocks 0..n-1 (cells and gates) on, the
+        others off (their cells output 0 and learn nothing)."""
+        if not 0 <= n <= self.arch.blocks:
+            raise ValueError(f"enable_blocks: 0..{self.arch.blocks} (got {n})")
+        self.ip[lstm97.IP_CELLS_OFF] = self.arch.blocks - n
 
     def copy(self) -> LSTM97:
         net = LSTM97(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
-        net.enable_cells(self.cells_enabled)
+        net.enable_blocks(self.blocks_enabled)
         net.lr_decay, net.stop_at_error = self.lr_decay, self.stop_at_error
         net.full_gradient, net.fast_exp = self.full_gradient, self.fast_exp
         net.set_momentum(self.momentum)

@@ -24,6 +24,9 @@ Each stop rule below reports the exact number of training sequences at which it 
 Sequential construction (``train.sequential``, HS97 §4 remedy 1, used for 2a/2b): training starts
 without the memory cells; once the mean on-line error of a chunk has not improved on the best so far
 by a relative ``plateau_tol`` for ``plateau_chunks`` chunks, the cells (with their gates) are added.
+``train.grow: one`` adds one block at a time instead: the next block joins at the next plateau
+(measured afresh after each join), until all ``model.blocks`` are in; the trial records
+``blocks_added_at``.
 
 After a success, ``post_test`` fresh sequences (HS97: 2560) measure the number misclassified, the
 fraction, the MSE and the mean absolute error.
@@ -198,8 +201,14 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
         seen += n
         curve.add(m, seen)
         if plateau is not None and not net.cells_enabled and plateau.stalled(m, K):
-            net.enable_cells(True)
-            result["cells_added_at"] = seen
+            if tr["grow"] == "one":
+                net.enable_blocks(net.blocks_enabled + 1)
+                result.setdefault("cells_added_at", seen)
+                result.setdefault("blocks_added_at", []).append(seen)
+                plateau = _Plateau(tr["plateau_chunks"], tr["plateau_tol"])  # a fresh plateau
+            else:
+                net.enable_cells(True)
+                result["cells_added_at"] = seen
         if result["solved"]:
             break
         if rule == "abs" and pr["abs_mode"] == "frozen":
