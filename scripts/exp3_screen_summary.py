@@ -1,6 +1,8 @@
 """Summaries of Exp 3 run folders: per folder the trials, solved, mean / median / range of
-sequences to ST2, mean post-test wrong of 2,560, trial-seconds, and per trial the plateau exit
-(the first learning-curve point whose on-line MSE is below 0.24; chance is 0.25) beside ST1 / ST2.
+sequences to ST2, mean post-test wrong of 2,560, trial-seconds; with --exits, per trial the range of
+on-line MSE over the learning-curve rows before the last one (the plateau; chance is 0.25) and the
+last row, which always ends at the stop (rows are log-spaced, see lstmrun.protocols.base.Curve):
+its span and its on-line MSE.
 
 Usage: python scripts/exp3_screen_summary.py RUN_DIR [RUN_DIR ...] [--exits]
 """
@@ -26,6 +28,11 @@ for d in [a for a in sys.argv[1:] if a != "--exits"]:
     print("   per trial:", [r["sequences"] for r in R])
     if show_exits:
         for r in R:
-            ex = next((p[0] for p in r.get("curve", []) if p[1] < 0.24), None)
-            print(f"   trial {r['trial']}: exit {ex}, ST1 {r.get('st1_sequences')}, "
+            c = r.get("curve", [])
+            if len(c) < 2:
+                continue
+            pl = c[:-1]
+            print(f"   trial {r['trial']}: MSE {min(p[1] for p in pl):.4f}-{max(p[1] for p in pl):.4f}"
+                  f", correct <= {max(p[2] for p in pl):.3f} up to {pl[-1][0]:,}; last row "
+                  f"{pl[-1][0]:,}-{c[-1][0]:,}: MSE {c[-1][1]:.4f}; ST1 {r.get('st1_sequences')}, "
                   f"ST2 {r['sequences'] if r['solved'] else None}")
