@@ -102,7 +102,8 @@ def test_torch_peers_run():
 
 @pytest.mark.parametrize("const", [False, True], ids=["sizes-at-run-time", "sizes-constant"])
 @pytest.mark.parametrize("per_step", [True, False])
-@pytest.mark.parametrize("case", ["exp1_erg_3x2_lr05.yaml", "exp1_erg_4x1_lr01.yaml"])
+@pytest.mark.parametrize("case", ["exp1_erg_3x2_lr05.yaml",
+                                  pytest.param("exp1_erg_4x1_lr01.yaml", marks=pytest.mark.slow)])
 def test_plain_lstm_kernel_equals_the_engine(case, per_step, const):
     """``bench/plain_lstm.py`` (issue 19's speed reference, with the sizes read at run time or as
     compile-time constants) trains the 1997 LSTM exactly as the engine does on Exp 1's two nets
