@@ -258,10 +258,11 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     and whether output units read the inputs and a bias (see ``arch.Arch.masks``). Weights that are
     not connections must be zero; they stay zero.
     ip int64 (N_IP,): n_in, n_out, blocks, cells/block, output_gate, g code, h code, output code,
-    onehot, recurrent (REC_*), input->output, output bias, cells off (the memory cells are not yet
-    part of the net: their outputs are 0 and their weights do not learn -- the first phase of
-    HS97's sequential construction, §4 remedy 1), forget mode (FG_*), learning-rate decay on/off,
-    stop at the first failing step, peepholes on/off, fast exp on/off, momentum on/off.
+    onehot, recurrent (REC_*), input->output, output bias, blocks off (how many of the last blocks
+    are not yet part of the net: their cells output 0 and learn nothing -- HS97's sequential
+    construction, §4 remedy 1; all B before the cells join, B - k with k blocks grown), forget
+    mode (FG_*), learning-rate decay on/off, stop at the first failing step, peepholes on/off, fast
+    exp on/off, momentum on/off, gate outputs read centred on/off.
     fp f64 (3,): the constant state decay (FG_DECAY), the per-step learning-rate factor, the
     momentum. vel f64 (H*NW + K*NU,): with momentum, the velocity of every Wh and Wo entry
     (row-major, Wh first), updated in place when learning (length 0 without momentum).
