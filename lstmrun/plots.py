@@ -182,9 +182,9 @@ def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
     with its 95% interval (bootstrap over the solved trials) on a log axis, the band x[0.67, 1.5]
     shaded; a row with failed trials is drawn in red with "k/n" beside it, a row with no solved
     trial as a red arrow at the right edge. ``rows``: ``report.row_stats`` of each run."""
-    from .report import BAND, _first_per_experiment, _num, is_lstm_row
+    from .report import BAND, scoreboard_rows
 
-    lstm = [r for r in _first_per_experiment(rows) if is_lstm_row(r)]
+    lstm = scoreboard_rows(rows)
     if not lstm:
         return []
     fig = _figure(figsize=(8, 0.32 * len(lstm) + 1.4))
@@ -195,30 +195,26 @@ def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
     ys = np.arange(len(lstm))[::-1]
     los, his = [], []
     for r in lstm:
-        s = r.get("sequences")
-        if s:
-            pm = _num(r["paper"]["mean_sequences"])
-            los.append(s["ci"][0] / pm)
-            his.append(s["ci"][1] / pm)
+        if r["ratio_ci"]:
+            los.append(r["ratio_ci"][0])
+            his.append(r["ratio_ci"][1])
     right = max([2.0, *his]) * 1.6
     left = min([0.5, *los]) / 1.6
     for y, r in zip(ys, lstm):
-        s = r.get("sequences")
         failed = r["solved"] < r["trials"]
         color = "tab:red" if failed else ("tab:green" if r.get("verdict") == "reproduces"
                                           else "tab:blue")
-        if not s:
+        if not r["ratio_ci"]:           # no trial solved
             ax.annotate("", xy=(right, y), xytext=(right / 1.5, y),
                         arrowprops={"arrowstyle": "->", "color": "tab:red"})
             ax.text(right / 1.55, y, f"0/{r['trials']} ", color="tab:red", va="center",
                     ha="right", fontsize=8)
             continue
-        pm = _num(r["paper"]["mean_sequences"])
-        x = r["ratio_mean"]
-        ax.errorbar([x], [y], xerr=[[x - s["ci"][0] / pm], [s["ci"][1] / pm - x]], fmt="o",
-                    color=color, ms=4, capsize=2, lw=1)
+        x, (lo, hi) = r["ratio_mean"], r["ratio_ci"]
+        ax.errorbar([x], [y], xerr=[[x - lo], [hi - x]], fmt="o", color=color, ms=4, capsize=2,
+                    lw=1)
         if failed:
-            ax.text(s["ci"][1] / pm * 1.08, y, f"{r['solved']}/{r['trials']} solved",
+            ax.text(hi * 1.08, y, f"{r['solved']}/{r['trials']} solved",
                     color="tab:red", va="center", fontsize=8)
     ax.set_xscale("log")
     ax.set_xlim(left, right)

@@ -248,6 +248,7 @@ def row_stats(run_dir) -> dict:
     row["paper"] = paper
     pm = _num(paper.get(f"mean_{unit}"))
     row["ratio_mean"] = (seq["mean"] / pm) if (seq and pm) else None
+    row["ratio_ci"] = [seq["ci"][0] / pm, seq["ci"][1] / pm] if (seq and pm) else None
 
     flags = []
     failing = _is_failing_baseline(paper)
@@ -319,6 +320,11 @@ def _first_per_experiment(rows: list[dict]) -> list[dict]:
     return out
 
 
+def scoreboard_rows(rows: list[dict]) -> list[dict]:
+    """The rows the scoreboard counts: the first run folder of each experiment, LSTM rows only."""
+    return [r for r in _first_per_experiment(rows) if is_lstm_row(r)]
+
+
 def seed_pools(rows: list[dict]) -> list[dict]:
     """For every experiment given as run folders with two or more seeds (the paper's setup, no
     ``--set`` departures): the pooled success rate with its Wilson 95% interval and the mean
@@ -368,8 +374,8 @@ def scoreboard(rows: list[dict]) -> str:
     pooled over the seeds. An experiment's row is its first run folder; further run folders of
     the same experiment only add to the pooled table."""
     pools = seed_pools(rows)
+    lstm = scoreboard_rows(rows)
     rows = _first_per_experiment(rows)
-    lstm = [r for r in rows if is_lstm_row(r)]
     ok = sum(r["verdict"] == "reproduces" for r in lstm)
     pooled = {g["experiment"]: g["verdict"] == "reproduces" for g in pools}
     ok_pooled = sum(pooled.get(r["experiment"], r["verdict"] == "reproduces") for r in lstm)
@@ -387,10 +393,9 @@ def scoreboard(rows: list[dict]) -> str:
                 "|---|---|---|---|---|---|---|"]
         for r in lstm:
             p, s = r["paper"] or {}, r.get("sequences")
-            pm = _num(p.get("mean_sequences"))
             ratio = "-"
             if s:
-                ratio = f"{r['ratio_mean']:.2f} [{s['ci'][0] / pm:.2f}–{s['ci'][1] / pm:.2f}]"
+                ratio = f"{r['ratio_mean']:.2f} [{r['ratio_ci'][0]:.2f}–{r['ratio_ci'][1]:.2f}]"
             sp = p.get("success_pct")
             ok_mark = "**reproduces**" if r["verdict"] == "reproduces" else r["verdict"]
             out.append(f"| {r['experiment']} | {r['solved']}/{r['trials']} | "
