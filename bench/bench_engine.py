@@ -25,6 +25,10 @@ Peers:
   Numba (2-D arrays, dense partials, the C library's exp, no specialisation): issue 19's speed
   reference (``tests/test_bench_peers.py`` checks it equal to the engine); ``plain-numba-const``:
   the same code with the net's sizes as compile-time constants (as a kernel written for one net);
+- ``lanes-L`` (cases b and c): the case's sequences split over L nets (L = the CPU's vector
+  width in doubles) trained in one call of the lanes kernel (``engine/lanes.py``: every weight a
+  vector over the L nets; bit-identical to training each net alone, ``tests/test_lanes.py``);
+  steps/s counts the steps of all L nets;
 - ``numpy``: a vectorised NumPy implementation of the same rule (LSTM: ``tests/reference.py``;
   RTRL: ``bench/numpy_rtrl.py``; the tests check both equal to the engine to 1e-10), timed on
   fewer sequences and scaled;
@@ -122,9 +126,22 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
         net.train(chunk, order, lr=lr, update_per_step=per_step)
         return time.perf_counter() - t0
 
+    def lanes():
+        from lstmrun.engine.model import train_lanes
+
+        L = vector_width()
+        nets = [net0.copy() for _ in range(L)]
+        parts = np.array_split(order, L)
+        t0 = time.perf_counter()
+        train_lanes(nets, [chunk] * L, parts, lr=lr)
+        return time.perf_counter() - t0
+
     peers, weights, notes = {}, {}, []
     if lstm:
         peers["engine-generic"] = generic
+    if lstm and per_step and net0.lanes_ok() and name in LANES_CASES:
+        # the same sequences split over the CPU's vector width of nets in one call (engine/lanes.py)
+        peers[f"lanes-{vector_width()}"] = lanes
     if lstm and name.startswith("erg"):       # the Exp 1 nets: 1997 blocks, logistic outputs
         peers["plain-numba"] = plain
         peers["plain-numba-const"] = lambda: plain(True)
@@ -146,6 +163,17 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
             "engine": engine, "peers": peers, "peer_weights": weights, "notes": notes}
 
 
+LANES_CASES = ("adding_t100", "2c_q1000")
+
+
+def vector_width() -> int:
+    """Doubles in the widest vector LLVM targets here: 8 with AVX-512, 4 with AVX/AVX2, else 2."""
+    from llvmlite import binding
+
+    feats = binding.get_host_cpu_features()
+    return 8 if feats.get("avx512f") else 4 if feats.get("avx2") or feats.get("avx") else 2
+
+
 def cpu_line() -> str:
     """The CPU the numbers hold for: its model and the widest double vector LLVM targets on it
     (8 lanes with AVX-512, 4 with AVX2); the README's and docs' speed numbers name it."""
@@ -162,7 +190,7 @@ def cpu_line() -> str:
     except OSError:
         pass
     feats = binding.get_host_cpu_features()
-    lanes = 8 if feats.get("avx512f") else 4 if feats.get("avx2") or feats.get("avx") else 2
+    lanes = vector_width()
     isa = "AVX-512" if lanes == 8 else "AVX2" if feats.get("avx2") else "AVX" if lanes == 4 else "SSE2"
     return (f"CPU: {model} ({binding.get_host_cpu_name()}), {os.cpu_count()} cores; vector width "
             f"{lanes} doubles ({isa})")

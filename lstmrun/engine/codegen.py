@@ -37,6 +37,8 @@ from . import lstm97
 STATIC = ("IP_NIN", "IP_NOUT", "IP_B", "IP_S", "IP_OG", "IP_G", "IP_H", "IP_OUT", "IP_ONEHOT",
           "IP_REC", "IP_OIN", "IP_OBIAS", "IP_FG", "IP_LRDECAY", "IP_PEEP", "IP_FASTEXP",
           "IP_MOMENTUM", "IP_GCENTER")
+# the lanes kernel (lanes.run_lanes): the same, and the lane count
+LANES_STATIC = (*STATIC, "IP_LANES")
 
 # modules whose jitted functions the kernels call (their code is compiled into the kernel)
 DEPENDENCIES = ("fastexp.py", "judge.py", "kernel_common.py", "lstm97.py")
@@ -53,9 +55,10 @@ def cache_dir() -> Path:
     return Path(d) if d else Path.home() / ".cache" / "lstmrun" / "kernels"
 
 
-def source_for(key: tuple[int, ...], module=lstm97, slp: bool = False) -> str:
+def source_for(key: tuple[int, ...], module=lstm97, slp: bool = False,
+               static: tuple[str, ...] = STATIC) -> str:
     src = Path(module.__file__).read_text()
-    for name, value in zip(STATIC, key):
+    for name, value in zip(static, key):
         src = re.sub(rf"\bip\[{name}\]", str(int(value)), src)
     src = src.replace("from .", "from lstmrun.engine.")
     # Numba's cache checks the kernel file's own time stamp only: name the sources of the jitted
@@ -66,20 +69,22 @@ def source_for(key: tuple[int, ...], module=lstm97, slp: bool = False) -> str:
             f"edit\n# helpers: {deps}; SLP vectoriser: {'on' if slp else 'off'}\n" + src)
 
 
-def kernel(ip, module=lstm97):
-    """The ``run_sequences`` kernel specialised to ``ip``'s static entries (or the generic one).
+def kernel(ip, module=lstm97, entry: str = "run_sequences", static: tuple[str, ...] = STATIC):
+    """The ``entry`` kernel of ``module`` specialised to ``ip``'s ``static`` entries (or the
+    generic one).
 
     ``module``: the kernel's module, ``lstm97`` or another with the same ``ip`` layout and
-    signature (``lstm_full``, the full gradient)."""
+    signature (``lstm_full``, the full gradient); ``lanes`` (entry ``run_lanes``) adds the lane
+    count to the static entries (``LANES_STATIC``)."""
     if not enabled():
-        return module.run_sequences
-    key = tuple(int(ip[getattr(lstm97, n)]) for n in STATIC)
+        return getattr(module, entry)
+    key = tuple(int(ip[getattr(module if hasattr(module, n) else lstm97, n)]) for n in static)
     slp = slp_enabled()
     base = module.__name__.rsplit(".", 1)[-1]
     fn = _loaded.get((base, slp, *key))
     if fn is not None:
         return fn
-    src = source_for(key, module, slp)
+    src = source_for(key, module, slp, static)
     digest = hashlib.sha1(src.encode()).hexdigest()[:16]
     name = f"{base}_{digest}"
     d = cache_dir()
@@ -91,7 +96,7 @@ def kernel(ip, module=lstm97):
             tmp.write_text(src)
             os.replace(tmp, path)
     except OSError:  # read-only home, say: fall back to the generic kernel
-        return module.run_sequences
+        return getattr(module, entry)
     mod_name = f"lstmrun._kernels.{name}"
     mod = sys.modules.get(mod_name)
     if mod is None:
@@ -99,7 +104,7 @@ def kernel(ip, module=lstm97):
         mod = importlib.util.module_from_spec(spec)
         sys.modules[mod_name] = mod
         spec.loader.exec_module(mod)
-    fn = _with_slp(mod.run_sequences) if slp else mod.run_sequences
+    fn = _with_slp(getattr(mod, entry)) if slp else getattr(mod, entry)
     _loaded[(base, slp, *key)] = fn
     return fn
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import codegen, lstm97, lstm_full
+from . import lanes as lanes_mod
 from .arch import SQUASH, Arch, Init, init_weights
+from .judge import N_METRICS
 from .kernelmodel import CRITERIA, KernelModel, step_flags  # noqa: F401  (model.step_flags)
 
 
@@ -111,6 +113,17 @@ class LSTM97(KernelModel):
         net.vel = self.vel.copy()
         return net
 
+    def lanes_ok(self, update_per_step: bool = True) -> bool:
+        """Whether training can run in the lanes kernel (:func:`train_lanes`): the 1997 rule with
+        per-step changes and none of the later variants (forget gates, constant decay,
+        peepholes, momentum, rate decay, stop at the first error, the full gradient), every
+        block on."""
+        ip = self.ip
+        return (update_per_step and ip[lstm97.IP_FG] == lstm97.FG_NONE and not ip[lstm97.IP_PEEP]
+                and not ip[lstm97.IP_MOMENTUM] and self.lr_decay == 1.0
+                and not self.stop_at_error and not self.full_gradient
+                and ip[lstm97.IP_CELLS_OFF] == 0)
+
     onehot_slot = lstm97.IP_ONEHOT
 
     def _kernel(self, ip, chunk, flags, clean, order, lr, learn, update_per_step, crit, thr,
@@ -141,3 +154,68 @@ class LSTM97(KernelModel):
             self.Wh, self.Wo, self.hbias, ip, fp, self.vel, self.reset_act,
             chunk.x_idx, chunk.x_real, chunk.offsets, chunk.targets, flags,
             chunk.legal, clean, order, lr, learn, update_per_step, crit, thr, early_exit, metrics)
+
+
+def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
+                update_per_step: bool = True, criterion: str = "none",
+                threshold: float = 0.0, lanes: int | None = None) -> list[np.ndarray]:
+    """``nets[i].train(chunks[i], orders[i], ...)`` for every i, in one call of the lanes kernel
+    (:mod:`lanes`): the same weights and metrics, bit for bit, as the calls one by one.
+
+    The nets must share an architecture and qualify (:meth:`LSTM97.lanes_ok`); ``lanes`` (default
+    ``len(nets)``) pads the call to a kernel of that many lanes, so that calls with fewer nets
+    reuse the compiled kernel. Returns each net's metrics rows."""
+    n = len(nets)
+    nl = lanes or n
+    if not 0 < n <= nl:
+        raise ValueError(f"train_lanes: 1..{nl} nets (got {n})")
+    net0 = nets[0]
+    for net, ch in zip(nets, chunks):
+        if net.arch != net0.arch or net.reset_act != net0.reset_act:
+            raise ValueError("train_lanes: the nets differ in architecture")
+        if not net.lanes_ok(update_per_step):
+            raise ValueError("train_lanes: a net does not qualify for the lanes kernel "
+                             "(LSTM97.lanes_ok)")
+        net._check(ch)
+        if ch.onehot != chunks[0].onehot:
+            raise ValueError("train_lanes: the chunks differ in input coding")
+    orders = [np.arange(ch.n, dtype=np.int64) if o is None else np.asarray(o, np.int64)
+              for ch, o in zip(chunks, orders)]
+    if all(ch is chunks[0] for ch in chunks):
+        chunks = chunks[:1]       # one chunk for every lane: used as it is
+        seq0 = [0] * n
+    else:
+        seq0 = np.cumsum([0] + [ch.n for ch in chunks])
+    # one chunk with every lane's sequences end to end; the orders shifted to match
+    step0 = np.cumsum([0] + [ch.total_steps for ch in chunks])
+    offsets = np.concatenate([chunks[0].offsets[:1]]
+                             + [ch.offsets[1:] + s for ch, s in zip(chunks, step0)])
+    if (np.diff(offsets) <= 0).any():
+        raise ValueError("train_lanes: every sequence needs at least one step")
+    cat = (lambda name: np.ascontiguousarray(np.concatenate([getattr(ch, name) for ch in chunks])))
+    clean = np.concatenate([ch.clean_targets if ch.clean_targets is not None else ch.targets
+                            for ch in chunks])
+    flags = np.concatenate([step_flags(ch) for ch in chunks])
+    order = np.concatenate([o + s for o, s in zip(orders, seq0)] or [np.zeros(0, np.int64)])
+    lane_start = np.zeros(nl + 1, np.int64)
+    lane_start[1:n + 1] = np.cumsum([len(o) for o in orders])
+    lane_start[n + 1:] = lane_start[n]
+    Wh = np.zeros((nl, *net0.Wh.shape))
+    Wo = np.zeros((nl, *net0.Wo.shape))
+    for i, net in enumerate(nets):
+        Wh[i], Wo[i] = net.Wh, net.Wo
+    ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
+    ip[:lstm97.N_IP] = net0.ip
+    ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
+    ip[lstm97.IP_FASTEXP] = int(net0.fast_exp)
+    ip[lanes_mod.IP_LANES] = nl
+    lrs = np.full(nl, float(lr))
+    metrics = np.empty((len(order), N_METRICS))
+    kern = codegen.kernel(ip, lanes_mod, "run_lanes", codegen.LANES_STATIC)
+    kern(Wh, Wo, net0.hbias, ip, net0.reset_act, cat("x_idx"), cat("x_real"), offsets,
+         cat("targets"), flags, cat("legal"), clean, order, lane_start, lrs, CRITERIA[criterion],
+         float(threshold), metrics)
+    for i, net in enumerate(nets):
+        net.Wh[...] = Wh[i]
+        net.Wo[...] = Wo[i]
+    return [metrics[lane_start[i]:lane_start[i + 1]] for i in range(n)]
