@@ -47,6 +47,13 @@ IP_LANES = N_IP            # how many nets a call trains side by side (a compile
 N_IP_LANES = N_IP + 1
 
 
+@njit(inline="always", error_model="numpy")
+def _add_where(w, i, d, on):
+    """w[i] += d where ``on`` (the lane trains at this step) is not 0.0; else w[i] unchanged."""
+    a = w[i]
+    w[i] = a + d if on != 0.0 else a
+
+
 @njit(cache=True, error_model="numpy")
 def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, step_flags, legal,
               clean_targets, order, lane_start, lr, crit, thr, metrics):
@@ -325,20 +332,16 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                         for i in range(I):
                             for l in range(NL):
                                 g = w[ogl * NL + l] * w[(oek + k) * NL + l]
-                                a = w[(rk + i) * NL + l]
-                                b = a + g * w[(oz + i) * NL + l]
-                                w[(rk + i) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                                _add_where(w, (rk + i) * NL + l,
+                                           g * w[(oz + i) * NL + l], w[otm * NL + l])
                 for l in range(NL):
                     g = w[ogl * NL + l] * w[(oek + k) * NL + l]
-                    a = w[(rk + zb) * NL + l]
-                    b = a + g * obias
-                    w[(rk + zb) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                    _add_where(w, (rk + zb) * NL + l, g * obias, w[otm * NL + l])
                 for c in range(C):
                     for l in range(NL):
                         g = w[ogl * NL + l] * w[(oek + k) * NL + l]
-                        a = w[(rk + zr + c) * NL + l]
-                        b = a + g * w[(oy + c) * NL + l]
-                        w[(rk + zr + c) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                        _add_where(w, (rk + zr + c) * NL + l,
+                                   g * w[(oy + c) * NL + l], w[otm * NL + l])
             if og:
                 for j in range(B):
                     row = C + B + j
@@ -352,20 +355,16 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                         for m in range(I):
                             for l in range(NL):
                                 g = w[ogl * NL + l] * w[(oeout + j) * NL + l]
-                                a = w[(rr + m) * NL + l]
-                                b = a + g * w[(oz + m) * NL + l]
-                                w[(rr + m) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                                _add_where(w, (rr + m) * NL + l,
+                                           g * w[(oz + m) * NL + l], w[otm * NL + l])
                     for l in range(NL):
                         g = w[ogl * NL + l] * w[(oeout + j) * NL + l]
-                        a = w[(rr + zb) * NL + l]
-                        b = a + g * hbias[row]
-                        w[(rr + zb) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                        _add_where(w, (rr + zb) * NL + l, g * hbias[row], w[otm * NL + l])
                     for m in range(zr, ze):
                         for l in range(NL):
                             g = w[ogl * NL + l] * w[(oeout + j) * NL + l]
-                            a = w[(rr + m) * NL + l]
-                            b = a + g * w[(oz + m) * NL + l]
-                            w[(rr + m) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                            _add_where(w, (rr + m) * NL + l,
+                                       g * w[(oz + m) * NL + l], w[otm * NL + l])
             for j in range(B):
                 row = C + j
                 rr = oWh + row * NW
@@ -377,29 +376,23 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     for m in range(I):
                         for l in range(NL):
                             gi = w[ogl * NL + l] * w[(oes + c) * NL + l]
-                            a = w[(rr + m) * NL + l]
-                            b = a + gi * w[(pi + m) * NL + l]
-                            w[(rr + m) * NL + l] = b if w[otm * NL + l] != 0.0 else a
-                            a = w[(rc + m) * NL + l]
-                            b = a + gi * w[(pc + m) * NL + l]
-                            w[(rc + m) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                            _add_where(w, (rr + m) * NL + l,
+                                       gi * w[(pi + m) * NL + l], w[otm * NL + l])
+                            _add_where(w, (rc + m) * NL + l,
+                                       gi * w[(pc + m) * NL + l], w[otm * NL + l])
                     for l in range(NL):
                         gi = w[ogl * NL + l] * w[(oes + c) * NL + l]
-                        a = w[(rr + zb) * NL + l]
-                        b = a + gi * w[(pi + zb) * NL + l] * hbias[row]
-                        w[(rr + zb) * NL + l] = b if w[otm * NL + l] != 0.0 else a
-                        a = w[(rc + zb) * NL + l]
-                        b = a + gi * w[(pc + zb) * NL + l] * hbias[c]
-                        w[(rc + zb) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                        _add_where(w, (rr + zb) * NL + l,
+                                   gi * w[(pi + zb) * NL + l] * hbias[row], w[otm * NL + l])
+                        _add_where(w, (rc + zb) * NL + l,
+                                   gi * w[(pc + zb) * NL + l] * hbias[c], w[otm * NL + l])
                     for m in range(zr, ze):
                         for l in range(NL):
                             gi = w[ogl * NL + l] * w[(oes + c) * NL + l]
-                            a = w[(rr + m) * NL + l]
-                            b = a + gi * w[(pi + m) * NL + l]
-                            w[(rr + m) * NL + l] = b if w[otm * NL + l] != 0.0 else a
-                            a = w[(rc + m) * NL + l]
-                            b = a + gi * w[(pc + m) * NL + l]
-                            w[(rc + m) * NL + l] = b if w[otm * NL + l] != 0.0 else a
+                            _add_where(w, (rr + m) * NL + l,
+                                       gi * w[(pi + m) * NL + l], w[otm * NL + l])
+                            _add_where(w, (rc + m) * NL + l,
+                                       gi * w[(pc + m) * NL + l], w[otm * NL + l])
         # ---- shift activations: y(t) becomes the recurrent part of z
         for h in range(H):
             for l in range(NL):
