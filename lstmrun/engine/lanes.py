@@ -25,8 +25,10 @@ the same order**, so weights and metrics are bit-identical to the one-net kernel
 
 Scope: the configurations of the on-line protocols of Exps 2c-6 (and anything else of that form):
 per-step weight changes, no forget gates, no constant decay, no peepholes, no momentum, no
-learning-rate decay, no stop at the first error, every block on. ``model.LSTM97`` says whether a
-net qualifies (``lanes_ok``); :mod:`lstmrun.lanes` runs trials this way.
+learning-rate decay, no stop at the first error, every block on. ``LSTM97.lanes_ok`` says whether
+a net qualifies; ``model.train_lanes`` is the call. The runner does not use it: on the Zen 1 (AVX2)
+machine it was measured on, four nets in one call ran at 0.77-0.89x the one-net kernel's
+throughput (docs/speed.md, "Many trials per kernel call").
 """
 
 from __future__ import annotations
