@@ -56,6 +56,32 @@ def _add_where(w, i, d, on):
     w[i] = a + d if on != 0.0 else a
 
 
+@njit(inline="always", error_model="numpy")
+def _row_change(w, NL, rr, oe, ogl, otm, xi, onehot, inputs, I, oz, zb, bias, dst, src, n):
+    """Eq. 22 for the weights of one unit (row offset ``rr``) whose error is ``w[oe]``, in every
+    lane that trains at this step (``w[otm]``): lr e x for the input columns (if ``inputs``;
+    one-hot: the active one only, as ``lstm97``), lr e ``bias`` for the bias column, and lr e u_m
+    for the columns ``dst .. dst+n`` from the sources ``src .. src+n`` (output units: the cells'
+    outputs; output gates: the recurrent part of z)."""
+    if inputs:
+        if onehot:
+            for l in range(NL):
+                if w[otm * NL + l] != 0.0:
+                    w[(rr + xi[l]) * NL + l] += w[ogl * NL + l] * w[oe * NL + l]
+        else:
+            for i in range(I):
+                for l in range(NL):
+                    g = w[ogl * NL + l] * w[oe * NL + l]
+                    _add_where(w, (rr + i) * NL + l, g * w[(oz + i) * NL + l], w[otm * NL + l])
+    for l in range(NL):
+        g = w[ogl * NL + l] * w[oe * NL + l]
+        _add_where(w, (rr + zb) * NL + l, g * bias, w[otm * NL + l])
+    for m in range(n):
+        for l in range(NL):
+            g = w[ogl * NL + l] * w[oe * NL + l]
+            _add_where(w, (rr + dst + m) * NL + l, g * w[(src + m) * NL + l], w[otm * NL + l])
+
+
 @njit(cache=True, error_model="numpy")
 def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, step_flags, legal,
               clean_targets, order, lane_start, lr, crit, thr, metrics):
@@ -139,7 +165,6 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
     ok = np.ones(NL, np.bool_)
     ntgt = np.zeros(NL, np.int64)
     xi = np.zeros(NL, np.int64)
-    tm = np.zeros(NL, np.bool_)         # the lane trains at this step
     stats = np.zeros((NL, 3))
     yol = np.zeros(K)                   # one lane's outputs, for judge_step
     n_live = 0
@@ -261,9 +286,9 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
         for l in range(NL):
             fl = step_flags[t[l]] if live[l] else 0
             anyfl |= fl
-            tm[l] = (fl & FLAG_TRAIN) != 0
-            anytr = anytr or tm[l]
-            w[otm * NL + l] = 1.0 if tm[l] else 0.0
+            tr = (fl & FLAG_TRAIN) != 0
+            anytr = anytr or tr
+            w[otm * NL + l] = 1.0 if tr else 0.0
         if anyfl != 0:
             for k in range(K):
                 for l in range(NL):
@@ -302,7 +327,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
             for k in range(K):
                 for l in range(NL):
                     e = w[(odyo + k) * NL + l] * (targets[t[l], k] - w[(oyo + k) * NL + l])
-                    w[(oek + k) * NL + l] = e if tm[l] else 0.0
+                    w[(oek + k) * NL + l] = e if w[otm * NL + l] != 0.0 else 0.0
             for c in range(C):
                 for l in range(NL):
                     w[(odc + c) * NL + l] = 0.0
@@ -323,50 +348,13 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     w[(oeout + j) * NL + l] = yo_j * (1.0 - yo_j) * acc                  # eq. 21
             # ---- weight changes (eqs. 22, 26, 28), applied where the lane trains
             for k in range(K):
-                rk = oWo + k * NU
-                if oin:
-                    if onehot:
-                        for l in range(NL):
-                            if tm[l]:
-                                g = w[ogl * NL + l] * w[(oek + k) * NL + l]
-                                w[(rk + xi[l]) * NL + l] += g
-                    else:
-                        for i in range(I):
-                            for l in range(NL):
-                                g = w[ogl * NL + l] * w[(oek + k) * NL + l]
-                                _add_where(w, (rk + i) * NL + l,
-                                           g * w[(oz + i) * NL + l], w[otm * NL + l])
-                for l in range(NL):
-                    g = w[ogl * NL + l] * w[(oek + k) * NL + l]
-                    _add_where(w, (rk + zb) * NL + l, g * obias, w[otm * NL + l])
-                for c in range(C):
-                    for l in range(NL):
-                        g = w[ogl * NL + l] * w[(oek + k) * NL + l]
-                        _add_where(w, (rk + zr + c) * NL + l,
-                                   g * w[(oy + c) * NL + l], w[otm * NL + l])
+                _row_change(w, NL, oWo + k * NU, oek + k, ogl, otm, xi, onehot, oin, I, oz, zb,
+                            obias, zr, oy, C)
             if og:
                 for j in range(B):
                     row = C + B + j
-                    rr = oWh + row * NW
-                    if onehot:
-                        for l in range(NL):
-                            if tm[l]:
-                                g = w[ogl * NL + l] * w[(oeout + j) * NL + l]
-                                w[(rr + xi[l]) * NL + l] += g
-                    else:
-                        for m in range(I):
-                            for l in range(NL):
-                                g = w[ogl * NL + l] * w[(oeout + j) * NL + l]
-                                _add_where(w, (rr + m) * NL + l,
-                                           g * w[(oz + m) * NL + l], w[otm * NL + l])
-                    for l in range(NL):
-                        g = w[ogl * NL + l] * w[(oeout + j) * NL + l]
-                        _add_where(w, (rr + zb) * NL + l, g * hbias[row], w[otm * NL + l])
-                    for m in range(zr, ze):
-                        for l in range(NL):
-                            g = w[ogl * NL + l] * w[(oeout + j) * NL + l]
-                            _add_where(w, (rr + m) * NL + l,
-                                       g * w[(oz + m) * NL + l], w[otm * NL + l])
+                    _row_change(w, NL, oWh + row * NW, oeout + j, ogl, otm, xi, onehot, True, I,
+                                oz, zb, hbias[row], zr, oz + zr, ze - zr)
             for j in range(B):
                 row = C + j
                 rr = oWh + row * NW
