@@ -137,3 +137,33 @@ def test_ctrl_c_with_a_worker_pool_stops_at_once_with_130(tmp_path):
     assert b"interrupted" in proc.stderr.read()
     assert json.loads((out / "meta.json").read_text())["status"] == "interrupted"
     assert len(rows(tj)) >= 1
+
+
+def test_git_info_dirty_means_a_tracked_file_changed(tmp_path, monkeypatch):
+    """A run's meta.json `git.dirty`: result folders written inside the checkout (untracked) do
+    not make it dirty; an edited tracked file does."""
+    import shutil
+
+    from lstmrun import rundir
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    repo = tmp_path / "repo"
+    (repo / "pkg").mkdir(parents=True)
+    (repo / "pkg" / "code.py").write_text("x = 1\n")
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args], cwd=repo,
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "c")
+    monkeypatch.setattr(rundir, "__file__", str(repo / "pkg" / "rundir.py"))
+    clean = rundir.git_info()
+    assert clean["commit"] and len(clean["commit"]) == 40 and clean["dirty"] is False
+    (repo / "results" / "run").mkdir(parents=True)
+    (repo / "results" / "run" / "trials.jsonl").write_text("{}\n")
+    assert rundir.git_info()["dirty"] is False
+    (repo / "pkg" / "code.py").write_text("x = 2\n")
+    assert rundir.git_info()["dirty"] is True
