@@ -14,16 +14,15 @@ import argparse
 import json
 from pathlib import Path
 
-import yaml
+from lstmrun.rundir import load_config, read_trials
 
 
 def row_status(run: Path) -> dict:
-    cfg = yaml.safe_load((run / "config.yaml").read_text()) if (run / "config.yaml").exists() else {}
-    total = int(cfg.get("trials", 0))
-    recs = []
-    if (run / "trials.jsonl").exists():
-        recs = [json.loads(x) for x in (run / "trials.jsonl").read_text().splitlines() if x.strip()]
-    secs = [r["wall_seconds"] for r in recs]
+    # rundir's readers: the run's resolved config, and its finished trials without the torn last
+    # line a sweep that is still writing can leave
+    total = int(load_config(run)["trials"])
+    recs = read_trials(run)
+    secs = [r.get("wall_seconds") or 0.0 for r in recs]
     left = max(total - len(recs), 0)
     return {"row": run.name, "done": len(recs), "total": total,
             "solved": sum(r["solved"] for r in recs), "spent": sum(secs),

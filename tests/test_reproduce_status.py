@@ -8,15 +8,23 @@ import yaml
 SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "reproduce_status.py"
 
 
-def _run(d: Path, trials: int, recs: list[tuple[bool, float]]):
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "paper" / "exp4_adding_t100.yaml"
+
+
+def _run(d: Path, trials: int, recs: list[tuple[bool, float]], torn: bool = False):
     d.mkdir(parents=True)
-    (d / "config.yaml").write_text(yaml.safe_dump({"trials": trials}))
-    (d / "trials.jsonl").write_text("".join(
-        json.dumps({"trial": k, "solved": s, "wall_seconds": w}) + "\n" for k, (s, w) in enumerate(recs)))
+    cfg = yaml.safe_load(CONFIG.read_text())
+    cfg["trials"] = trials
+    (d / "config.yaml").write_text(yaml.safe_dump(cfg))
+    text = "".join(json.dumps({"trial": k, "solved": s, "wall_seconds": w}) + "\n"
+                   for k, (s, w) in enumerate(recs))
+    if torn:                     # a writer caught mid-line, as a running sweep can leave it
+        text += '{"trial": 9, "sol'
+    (d / "trials.jsonl").write_text(text)
 
 
 def test_rows_projection_and_totals(tmp_path, capsys):
-    _run(tmp_path / "a", 4, [(True, 3600.0), (False, 7200.0)])   # 2 left at 1.5 h each
+    _run(tmp_path / "a", 4, [(True, 3600.0), (False, 7200.0)], torn=True)  # 2 left, 1.5 h each
     _run(tmp_path / "b", 3, [])                                  # not started: no projection
     _run(tmp_path / "c", 1, [(True, 1800.0)])                    # finished
     (tmp_path / "sweep.json").write_text(json.dumps({"points": [{"run": r} for r in "abc"]}))
