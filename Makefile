@@ -17,7 +17,7 @@ PIP    ?= $(PYTHON) -m pip
 CONFIG ?= configs/paper/exp1_erg_3x2_lr05.yaml
 JOBS   ?= 2
 
-.PHONY: help install install-plot install-dev run test test-slow lint bench bench-peers estimate reproduce reproduce-quick reproduce-exp1 clean
+.PHONY: help install install-plot install-dev run test test-slow lint bench bench-lanes bench-peers estimate reproduce reproduce-quick reproduce-exp1 clean
 
 help:  ## list the targets
 	@grep -E '^[a-zA-Z0-9_%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,9 @@ lint: install-dev  ## ruff
 
 bench: install  ## engine throughput beside NumPy peers (+ PyTorch peers if torch is installed); BENCH_ARGS=--quick
 	$(PYTHON) bench/bench_engine.py $(BENCH_ARGS)
+
+bench-lanes: install  ## whole-command throughput of 16 adding trials, --lanes 1 vs the CPU's vector width (minutes)
+	$(PYTHON) bench/lockstep_e2e.py $(BENCH_ARGS)
 
 bench-peers: install  ## install the PyTorch CPU build (torch==2.13.0, the bench extra), then make bench
 	$(PIP) install -q 'torch==2.13.0' && $(PIP) install -q -e '.[bench]'

@@ -73,13 +73,17 @@ SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values a
               help="Continue an interrupted run: skip its finished trials, run the rest, with "
                    "the run's own config (give CONFIG/--set/--trials only to check that they "
                    "match it).")
+@click.option("--lanes", type=click.IntRange(min=1), default=1, envvar="LSTMRUN_LANES",
+              show_default=True, help="Trials per process trained side by side in one kernel "
+              "call (the lanes kernel; on-line rows of Exps 2c-6 with per-step changes; the "
+              "same results bit for bit). Not faster on every CPU: docs/speed.md.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder (and errors).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
               show_default=True, help="local: --jobs processes; dask: a Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --executor dask: a running scheduler (default: a LocalCluster of --jobs "
                    "workers).")
-def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, scheduler):
+def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, scheduler, lanes):
     """Train CONFIG's trials and write results; prints ours beside the paper's numbers.
 
     Ctrl-C or SIGTERM stops cleanly: finished trials are kept (exit code 130, or 143 for
@@ -114,7 +118,7 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, schedu
                        "the config as written, not this setup", err=True)
     try:
         status, summaries = _run_entries({None: (cfg, writer, todo)}, jobs, executor, scheduler,
-                                         quiet)
+                                         quiet, lanes)
     except OSError as e:            # a full disk in mid-run, say
         _fail(_os_error(run_dir, e))
     summary = summaries[None]
@@ -213,13 +217,15 @@ def _check_executor(executor: str, scheduler: str | None) -> None:
             _fail(DASK_MISSING)
 
 
-def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None, quiet: bool):
+def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None, quiet: bool,
+                 lanes: int = 1):
     """Run the trials of every entry ``key -> (cfg, writer, todo)`` with one progress bar; close
     every writer (also on Ctrl-C or SIGTERM). Returns (status, {key: summary}); status is
     "finished", "interrupted" (Ctrl-C) or "terminated" (SIGTERM)."""
     from .executors import run_jobs
 
     jobs_list = [(key, cfg, k) for key, (cfg, _, todo) in entries.items() for k in todo]
+    lanes = _lanes(lanes, executor, [cfg for cfg, _, todo in entries.values() if todo], quiet)
     counts = {"solved": 0, "failed": 0}
     bar = None
 
@@ -233,13 +239,13 @@ def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None,
     status = "finished"
     old = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        _compile(jobs_list, quiet)
+        _compile(jobs_list, quiet, lanes)
         if not quiet:
             from tqdm import tqdm
 
             bar = tqdm(total=len(jobs_list), unit="trial", file=sys.stderr, dynamic_ncols=True)
         run_jobs(jobs_list, on_result, executor=executor, jobs=jobs, scheduler=scheduler,
-                 warmed=True)
+                 warmed=True, lanes=lanes)
     except Terminated:
         status = "terminated"
     except KeyboardInterrupt:
@@ -264,7 +270,27 @@ def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None,
     return status, summaries
 
 
-def _compile(jobs_list, quiet: bool) -> None:
+def _lanes(lanes: int, executor: str, cfgs: list, quiet: bool) -> int:
+    """``--lanes``, with a note for each config whose trials run one at a time anyway."""
+    if lanes <= 1:
+        return 1
+    if executor != "local":
+        if not quiet:
+            click.echo("note: --lanes applies to the local executor; ignored", err=True)
+        return 1
+    from .lockstep import reason_not
+
+    seen = set()
+    for cfg in cfgs:
+        why = reason_not(cfg)
+        if why and not quiet and (cfg["experiment"], why) not in seen:
+            seen.add((cfg["experiment"], why))
+            click.echo(f"note: --lanes: {cfg['experiment']} runs one trial at a time ({why})",
+                       err=True)
+    return lanes
+
+
+def _compile(jobs_list, quiet: bool, lanes: int = 1) -> None:
     """Compile (or load from the on-disk cache) every distinct config's kernels before the trials
     start; say so when it takes a while (a first run compiles for about half a minute)."""
     import threading
@@ -276,7 +302,7 @@ def _compile(jobs_list, quiet: bool) -> None:
     if not quiet:
         note.start()
     try:
-        warm(jobs_list)
+        warm(jobs_list, lanes)
     finally:
         note.cancel()
 
@@ -399,8 +425,13 @@ def eval_(run_dir, trial, data, as_json):
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
               show_default=True)
 @click.option("--scheduler", metavar="ADDRESS", help="With --executor dask: a running scheduler.")
+@click.option("--lanes", type=click.IntRange(min=1), default=1, envvar="LSTMRUN_LANES",
+              show_default=True, help="Trials per process trained side by side in one kernel "
+              "call (the lanes kernel; on-line rows of Exps 2c-6 with per-step changes; the "
+              "same results bit for bit). Not faster on every CPU: docs/speed.md.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder (and errors).")
-def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor, scheduler, quiet):
+def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor, scheduler, quiet,
+          lanes):
     """Run every CONFIG (or the points of a sweep file, *.sweep.yaml) over --grid/--zip values.
 
     Every point is a run folder (as `lstmrun train` writes) under one sweep folder with a
@@ -454,7 +485,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
         click.echo(f"sweep: {len(points)} point(s), {n} trial(s) to run, executor {executor}, "
                    f"{jobs} job(s) -> {sdir}", err=True)
     try:
-        status, summaries = _run_entries(entries, jobs, executor, scheduler, quiet)
+        status, summaries = _run_entries(entries, jobs, executor, scheduler, quiet, lanes)
     except OSError as e:
         _fail(_os_error(sdir, e))
     finally:

@@ -6,7 +6,9 @@ each trial ends, in completion order -- so one writer per run folder stays in th
 depends only on its config and index (see ``runner``), so results do not depend on the executor.
 
 - ``local``: ``jobs`` worker processes (spawned, ``NUMBA_NUM_THREADS=1``), or this process for
-  ``jobs <= 1``.
+  ``jobs <= 1``. With ``lanes`` > 1, the trials of a config that qualifies (:mod:`lockstep`) run
+  ``lanes`` at a time in one kernel call: its trials are dealt out to the processes, each runs
+  its share in lockstep and sends every trial's result back as it ends.
 - ``dask``: ``scheduler`` is the address of a running Dask scheduler (``tcp://host:8786``); without
   one, a ``LocalCluster`` of ``jobs`` single-threaded worker processes is started for the run. Dask
   re-runs the trials of a worker that dies. Needs ``pip install -e '.[dask]'``.
@@ -25,8 +27,14 @@ DASK_MISSING = ("--executor dask needs Dask: pip install -e '.[dask]' "
                 "(or pip install 'dask[distributed]')")
 
 
-def _worker_init(parent: int | None = None):
+_LOCKSTEP = object()    # marks a pool future that runs a share of lockstep trials
+_RESULTS = None     # a worker's queue for the results of its lockstep trials (_run_pool)
+
+
+def _worker_init(parent: int | None = None, results=None):
+    global _RESULTS
     os.environ["NUMBA_NUM_THREADS"] = "1"
+    _RESULTS = results
     exit_with_parent(parent)
 
 
@@ -67,52 +75,124 @@ def _trial(cfg, k):
     return run_trial(cfg, k)
 
 
-def warm(jobs_list):
+def _lockstep_task(key, cfg, ks, lanes):
+    """A worker's share of a config's trials, in lockstep; results go back by ``_RESULTS``."""
+    from .lockstep import run_trials
+
+    run_trials(cfg, ks, lanes, lambda k, rec, weights: _RESULTS.put((key, rec, weights)))
+
+
+def _ident(cfg) -> str:
+    return repr(sorted((s, repr(v)) for s, v in cfg.items()))
+
+
+def warm(jobs_list, lanes: int = 1):
     """Compile (or load from the on-disk cache) the kernels of every distinct config of
-    ``jobs_list`` in this process."""
+    ``jobs_list`` in this process (with ``lanes`` > 1, the lanes kernel too where a config
+    qualifies)."""
     from .runner import warm_up
 
     seen = set()
     for _, cfg, _ in jobs_list:
-        ident = repr(sorted((s, repr(v)) for s, v in cfg.items()))
+        ident = _ident(cfg)
         if ident not in seen:
             seen.add(ident)
             warm_up(cfg)
+            if lanes > 1:
+                from . import lockstep
+
+                if lockstep.reason_not(cfg) is None:
+                    lockstep.warm_up(cfg, lanes)
+
+
+def lockstep_split(jobs_list, lanes: int):
+    """(groups, singles): the jobs of configs that qualify for lockstep (:mod:`lockstep`) as
+    ``[(key, cfg, [k, ...])]``, and the other jobs as they were."""
+    if lanes <= 1:
+        return [], list(jobs_list)
+    from .lockstep import reason_not
+
+    ok: dict[str, bool] = {}
+    groups: dict = {}
+    singles = []
+    for key, cfg, k in jobs_list:
+        ident = _ident(cfg)
+        if ident not in ok:
+            ok[ident] = reason_not(cfg) is None
+        if ok[ident]:
+            groups.setdefault((key, ident), (key, cfg, []))[2].append(k)
+        else:
+            singles.append((key, cfg, k))
+    return list(groups.values()), singles
 
 
 def run_jobs(jobs_list, on_result, *, executor: str = "local", jobs: int = 1,
-             scheduler: str | None = None, warmed: bool = False) -> None:
+             scheduler: str | None = None, warmed: bool = False, lanes: int = 1) -> None:
     """Run every job; ``warmed``: the caller has already compiled the kernels here (:func:`warm`),
-    so the fan-out does not do it again."""
+    so the fan-out does not do it again. ``lanes`` > 1: trials in lockstep where a config
+    qualifies (local executor only; results are the same)."""
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r} (known: {', '.join(EXECUTORS)})")
     if not jobs_list:
         return
-    if not warmed and (executor == "dask" or jobs > 1):
-        warm(jobs_list)
+    if executor == "dask":
+        lanes = 1
+    if not warmed and (executor == "dask" or jobs > 1 or lanes > 1):
+        warm(jobs_list, lanes)
     if executor == "dask":
         _run_dask(jobs_list, on_result, jobs, scheduler)
-    elif jobs <= 1:
-        for key, cfg, k in jobs_list:
+        return
+    groups, singles = lockstep_split(jobs_list, lanes)
+    if jobs <= 1:
+        from .lockstep import run_trials
+
+        for key, cfg, ks in groups:
+            run_trials(cfg, ks, lanes, lambda k, rec, weights, key=key: on_result(key, rec, weights))
+        for key, cfg, k in singles:
             on_result(key, *_trial(cfg, k))
     else:
-        _run_pool(jobs_list, on_result, jobs)
+        _run_pool(singles, on_result, jobs, groups, lanes)
 
 
-def _run_pool(jobs_list, on_result, jobs):
+def _run_pool(jobs_list, on_result, jobs, groups=(), lanes=1):
     import multiprocessing as mp
+    import queue
 
     os.environ["NUMBA_NUM_THREADS"] = "1"
     ctx = mp.get_context("spawn")
+    results = ctx.Queue() if groups else None
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                             initargs=(os.getpid(),)) as ex:
-        pending = {ex.submit(_trial, cfg, k): key for key, cfg, k in jobs_list}
+                             initargs=(os.getpid(), results)) as ex:
+        expected = 0
+        pending = {}
+        for key, cfg, ks in groups:
+            # deal the config's trials out to the processes (a few lanes' worth each)
+            parts = min(jobs, -(-len(ks) // lanes))
+            for i in range(parts):
+                pending[ex.submit(_lockstep_task, key, cfg, ks[i::parts], lanes)] = _LOCKSTEP
+            expected += len(ks)
+        pending.update({ex.submit(_trial, cfg, k): key for key, cfg, k in jobs_list})
         try:
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            while pending or expected:
+                while expected:
+                    try:
+                        item = results.get(timeout=0.2 if pending else 5.0)
+                    except queue.Empty:
+                        if not pending:
+                            raise RuntimeError("a worker's lockstep results were lost") from None
+                        break
+                    expected -= 1
+                    on_result(*item)
+                if not pending:
+                    continue
+                done, _ = wait(pending, timeout=0.2 if expected else None,
+                               return_when=FIRST_COMPLETED)
                 for f in done:
                     key = pending.pop(f)
-                    on_result(key, *f.result())
+                    if key is _LOCKSTEP:
+                        f.result()          # its results came by the queue; raises its error
+                    else:
+                        on_result(key, *f.result())
         except BaseException:
             # Ctrl-C (or an error): trials in flight are abandoned -- stop their workers now
             # rather than wait for them (a signal sent to this process alone does not reach them)

@@ -31,8 +31,10 @@ def data_seed(run_seed: int, d: int) -> int:
     return int(np.random.SeedSequence(run_seed, spawn_key=(0, d)).generate_state(1, np.uint64)[0])
 
 
-def run_trial(cfg: dict, k: int) -> tuple[dict, dict]:
-    """Run trial ``k`` of a resolved config. Returns (the trials.jsonl record, final weights)."""
+def run_trial(cfg: dict, k: int, wrap=None) -> tuple[dict, dict]:
+    """Run trial ``k`` of a resolved config. Returns (the trials.jsonl record, final weights).
+    ``wrap(net)``, if given, is called on the new network before training (:mod:`lockstep`
+    routes its training calls through the lanes kernel)."""
     t0 = time.perf_counter()
     task = build_task(cfg["task"])
     seed = trial_seed(cfg["seed"], k)
@@ -44,6 +46,8 @@ def run_trial(cfg: dict, k: int) -> tuple[dict, dict]:
     data_rng = (np.random.default_rng(data_seed(cfg["seed"], d)) if "data_sets" in cfg["task"]
                 else test_rng)
     net = make_model(cfg, task, init_rng)
+    if wrap is not None:
+        wrap(net)
     res = PROTOCOLS[cfg["protocol"]["name"]](cfg, task, net, data_rng, train_rng)
     unit = count_unit(cfg)
     rec = {"trial": k, "seed": seed, "data_set": d, "solved": bool(res["solved"]),

@@ -11,6 +11,7 @@ LAYERS = {
     "engine": 0,
     "tasks": 1, "protocols": 1,
     "runner": 2, "config": 2, "rundir": 2, "factory": 2, "executors": 2, "sweep": 2,
+    "lockstep": 2,
     "report": 3, "plots": 3, "inspect": 3,
     "cli": 4,
 }
