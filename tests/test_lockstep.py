@@ -114,3 +114,37 @@ def test_an_error_in_one_trial_stops_the_others_and_is_raised(monkeypatch):
     with pytest.raises(RuntimeError, match="boom"):
         lockstep.run_trials(cfg, range(6), 3, lambda k, rec, w: got.append(k))
     assert len(got) < 6
+
+
+def test_sigterm_keeps_finished_trials_and_resume_completes_them(tmp_path):
+    """A lockstep run stopped by SIGTERM exits 143 with its finished trials kept (the others'
+    threads stop at their next training call); --resume runs the rest, and the run's trials are
+    the one-trial path's."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cfg, sets = CASES["adding"]
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "lstmrun.cli", "train", str(PAPER / cfg), "--trials", "8",
+           "--seed", "11", "--jobs", "1", "--lanes", "2", "--out", str(out), "-q"]
+    for s in sets:
+        cmd += ["--set", s]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    trials = out / "trials.jsonl"
+    while time.time() < deadline and proc.poll() is None and not (
+            trials.exists() and trials.read_text().count("\n") >= 1):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(timeout=60)
+    if rc == 0:
+        pytest.skip("the run finished before the signal")
+    assert rc == 143, proc.stderr.read()
+    assert json.loads((out / "meta.json").read_text())["status"] == "terminated"
+    kept = len(_rows(out))
+    assert 1 <= kept < 8
+    r = _run("train", "--resume", out, "--lanes", 2, "-q")
+    assert r.exit_code == 0, r.output
+    assert _rows(out) == _train(tmp_path, "adding", 1, trials=8)
