@@ -12,7 +12,8 @@ trials=${2:-10}
 . "$(dirname "$0")/study_lib.sh"
 # 10x the paper's mean (HS97 Table 3)
 declare -A budget=([q200_p200]=330000 [q500_p500]=380000 [q1000_p1000]=490000 [q1000_p50]=2030000
-                   [q50_p50]=300000 [q100_p100]=310000)
+                   [q50_p50]=300000 [q100_p100]=310000 [q1000_p500]=490000 [q1000_p200]=750000
+                   [q1000_p100]=1350000)
 readings=scripts/readings/exp2c.yaml   # name -> options
 for c in ${READINGS:-literal init02 init002 connC_init02}; do
   opts=$(reading "$readings" "$c")
