@@ -166,7 +166,7 @@ def _run_pool(jobs_list, on_result, jobs, groups=(), lanes=1):
         expected = 0
         pending = {}
         for key, cfg, ks in groups:
-            # deal the config's trials out to the processes (a few lanes' worth each)
+            # deal the config's trials out to the processes, each running its share in lockstep
             parts = min(jobs, -(-len(ks) // lanes))
             for i in range(parts):
                 pending[ex.submit(_lockstep_task, key, cfg, ks[i::parts], lanes)] = _LOCKSTEP
@@ -176,7 +176,7 @@ def _run_pool(jobs_list, on_result, jobs, groups=(), lanes=1):
             while pending or expected:
                 while expected:
                     try:
-                        item = results.get(timeout=0.2 if pending else 5.0)
+                        item = results.get(timeout=0.2 if pending else 60.0)
                     except queue.Empty:
                         if not pending:
                             raise RuntimeError("a worker's lockstep results were lost") from None
