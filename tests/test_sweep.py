@@ -122,7 +122,10 @@ def test_ctrl_c_with_a_worker_pool_stops_at_once_with_130(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "lstmrun.cli", "train", str(CFG), "--trials", "30", "--jobs", "2",
            "--out", str(out), "-q", "--set", "protocol.budget=400000"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # a test session started in the background of a non-interactive shell inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler: give the run the default
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     tj = out / "trials.jsonl"
     deadline = time.time() + 120
     while time.time() < deadline and proc.poll() is None:
