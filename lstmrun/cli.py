@@ -59,6 +59,14 @@ def main():
 SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values are YAML)."
 
 
+# `train` and `sweep`: trials in lockstep (lstmrun/lockstep.py)
+LANES_OPTION = click.option(
+    "--lanes", type=click.IntRange(min=1), default=1, envvar="LSTMRUN_LANES", show_default=True,
+    help="Trials per process trained side by side in one kernel call (the lanes kernel; on-line "
+         "rows of Exps 2c-6 with per-step changes; the same results bit for bit, but each "
+         "trial's wall_seconds then counts the time it shared). Not faster on every CPU: "
+         "docs/speed.md.")
+
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False), required=False)
 @click.option("--trials", type=click.IntRange(min=1), help="Number of trials (default: config).")
@@ -73,10 +81,7 @@ SET_HELP = "Override a config key, e.g. --set train.lr=0.2 (repeatable; values a
               help="Continue an interrupted run: skip its finished trials, run the rest, with "
                    "the run's own config (give CONFIG/--set/--trials only to check that they "
                    "match it).")
-@click.option("--lanes", type=click.IntRange(min=1), default=1, envvar="LSTMRUN_LANES",
-              show_default=True, help="Trials per process trained side by side in one kernel "
-              "call (the lanes kernel; on-line rows of Exps 2c-6 with per-step changes; the "
-              "same results bit for bit). Not faster on every CPU: docs/speed.md.")
+@LANES_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder (and errors).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
               show_default=True, help="local: --jobs processes; dask: a Dask cluster.")
@@ -425,10 +430,7 @@ def eval_(run_dir, trial, data, as_json):
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
               show_default=True)
 @click.option("--scheduler", metavar="ADDRESS", help="With --executor dask: a running scheduler.")
-@click.option("--lanes", type=click.IntRange(min=1), default=1, envvar="LSTMRUN_LANES",
-              show_default=True, help="Trials per process trained side by side in one kernel "
-              "call (the lanes kernel; on-line rows of Exps 2c-6 with per-step changes; the "
-              "same results bit for bit). Not faster on every CPU: docs/speed.md.")
+@LANES_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder (and errors).")
 def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor, scheduler, quiet,
           lanes):

@@ -14,6 +14,9 @@ and nothing a trial computes depends on the others (``tests/test_lockstep.py`` c
 ``trials.jsonl`` files). A training call the lanes kernel cannot take (``LSTM97.lanes_ok``: e.g.
 cells not yet added by sequential construction) runs on the trial's own one-net kernel.
 
+A trial's ``wall_seconds`` in ``trials.jsonl`` is then the wall time it ran beside the others
+(the trials of a kernel call share it), so summed trial-seconds over-count a lockstep run's work.
+
 Which configs qualify: the 1997 LSTM with per-step weight changes and none of the later variants
 (:func:`reason_not`), i.e. the on-line rows of Exps 2c-6. Others run one trial at a time.
 """
