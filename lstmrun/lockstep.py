@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -59,6 +60,22 @@ class Aborted(Exception):
     """Raised in a trial's thread when another trial of the process failed."""
 
 
+@dataclass(eq=False)
+class _Call:
+    """One trial's training call, waiting at the barrier."""
+    net: LSTM97
+    chunk: object
+    order: object
+    settings: tuple        # (lr, criterion, threshold): calls that share them share a kernel call
+    own: object            # the net's own ``train`` (the one-net kernel)
+    metrics: object = None
+    error: BaseException | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.metrics is not None or self.error is not None
+
+
 class _Barrier:
     """Gathers the training calls of the live trials; the last to arrive trains them all."""
 
@@ -66,7 +83,7 @@ class _Barrier:
         self.lanes = lanes
         self.cv = threading.Condition()
         self.live = 0
-        self.waiting: list[list] = []
+        self.waiting: list[_Call] = []
         self.error: BaseException | None = None
 
     def join(self) -> None:
@@ -82,8 +99,8 @@ class _Barrier:
         with self.cv:
             if self.error is None:
                 self.error = error
-            for req in self.waiting:
-                req[5] = Aborted()
+            for call in self.waiting:
+                call.error = Aborted()
             self.waiting = []
             self.cv.notify_all()
 
@@ -96,18 +113,17 @@ class _Barrier:
             if not net.lanes_ok(update_per_step):
                 return own(chunk, order, lr=lr, update_per_step=update_per_step,
                            criterion=criterion, threshold=threshold)
-            # [net, chunk, order, settings, metrics, error, the net's own train]
-            req = [net, chunk, order, (float(lr), criterion, float(threshold)), None, None, own]
+            call = _Call(net, chunk, order, (float(lr), criterion, float(threshold)), own)
             with self.cv:
                 if self.error is not None:
                     raise Aborted()
-                self.waiting.append(req)
+                self.waiting.append(call)
                 self._run_if_all_wait()
-                while req[4] is None and req[5] is None:
+                while not call.answered:
                     self.cv.wait()
-            if req[5] is not None:
-                raise req[5]
-            return req[4]
+            if call.error is not None:
+                raise call.error
+            return call.metrics
 
         net.train = train
 
@@ -117,25 +133,25 @@ class _Barrier:
         if not self.waiting or len(self.waiting) < self.live:
             return
         batch, self.waiting = self.waiting, []
-        groups: dict[tuple, list] = {}
-        for req in batch:
-            groups.setdefault(req[3], []).append(req)
-        for (lr, crit, thr), reqs in groups.items():
+        groups: dict[tuple, list[_Call]] = {}
+        for call in batch:
+            groups.setdefault(call.settings, []).append(call)
+        for (lr, crit, thr), calls in groups.items():
             try:
-                if len(reqs) == 1:      # a lone trial (the others have ended): the one-net kernel
-                    r = reqs[0]
-                    ms = [r[6](r[1], r[2], lr=lr, update_per_step=True, criterion=crit,
-                               threshold=thr)]
+                if len(calls) == 1:     # a lone trial (the others have ended): the one-net kernel
+                    c = calls[0]
+                    ms = [c.own(c.chunk, c.order, lr=lr, update_per_step=True, criterion=crit,
+                                threshold=thr)]
                 else:
-                    ms = train_lanes([r[0] for r in reqs], [r[1] for r in reqs],
-                                     [r[2] for r in reqs], lr=lr, criterion=crit, threshold=thr,
-                                     lanes=self.lanes)
+                    ms = train_lanes([c.net for c in calls], [c.chunk for c in calls],
+                                     [c.order for c in calls], lr=lr, criterion=crit,
+                                     threshold=thr, lanes=self.lanes)
             except BaseException as e:  # noqa: BLE001  (handed to the trials' threads)
-                for r in reqs:
-                    r[5] = e
+                for c in calls:
+                    c.error = e
             else:
-                for r, m in zip(reqs, ms):
-                    r[4] = m
+                for c, m in zip(calls, ms):
+                    c.metrics = m
         self.cv.notify_all()
 
 
@@ -145,7 +161,7 @@ def run_trials(cfg: dict, ks, lanes: int, on_result) -> None:
     raised here; so is a KeyboardInterrupt (the threads end at their next training call)."""
     todo = list(ks)
     n = len(todo)
-    todo.reverse()
+    next_k = iter(todo)
     take = threading.Lock()
     done: queue.Queue = queue.Queue()
     barrier = _Barrier(lanes)
@@ -153,9 +169,9 @@ def run_trials(cfg: dict, ks, lanes: int, on_result) -> None:
     def worker():
         while True:
             with take:
-                if not todo or barrier.error is not None:
-                    return
-                k = todo.pop()
+                k = next(next_k, None)
+            if k is None or barrier.error is not None:
+                return
             barrier.join()
             try:
                 rec, weights = run_trial(cfg, k, wrap=barrier.wrap)
@@ -169,7 +185,7 @@ def run_trials(cfg: dict, ks, lanes: int, on_result) -> None:
             done.put(("ok", k, (rec, weights)))
 
     threads = [threading.Thread(target=worker, name=f"lstmrun-lane-{i}", daemon=True)
-               for i in range(min(lanes, len(todo)))]
+               for i in range(min(lanes, n))]
     for t in threads:
         t.start()
     received = 0
