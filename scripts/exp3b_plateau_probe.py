@@ -25,7 +25,7 @@ import numpy as np
 
 from lstmrun.config import load
 from lstmrun.inspect import trace
-from lstmrun.runner import build_task, make_model, trial_seed
+from probe_common import drift_and_noise, sequence_gradients, trial_net
 
 ap = argparse.ArgumentParser()
 ap.add_argument("config")
@@ -40,21 +40,8 @@ a = ap.parse_args()
 
 cfg = load(a.config, a.set)
 tr = cfg["train"]
-task = build_task(cfg["task"])
-seed = trial_seed(cfg["seed"], a.trial)
-init_rng, train_rng, _ = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-net = make_model(cfg, task, init_rng)
-per_step = tr["update"] == "step"
 t0 = time.time()
-done = 0
-snaps = []
-while done < a.train:
-    k = min(1000, a.train - done)
-    net.train(task.sample(train_rng, k), lr=tr["lr"], update_per_step=per_step, criterion="abs",
-              threshold=task.threshold)
-    done += k
-    if a.snap and done % a.snap == 0:
-        snaps.append([done] + np.concatenate([np.ravel(net.Wh), np.ravel(net.Wo)]).tolist())
+task, net, snaps = trial_net(cfg, a.trial, a.train, a.snap)
 
 B = cfg["model"]["blocks"]
 names_h = [f"c{b + 1}" for b in range(B)] + [f"in{b + 1}" for b in range(B)] + \
@@ -62,12 +49,10 @@ names_h = [f"c{b + 1}" for b in range(B)] + [f"in{b + 1}" for b in range(B)] + \
 cols = ["x", "bias"] + names_h
 rng = np.random.default_rng(a.seed)
 W0h, W0o = np.array(net.Wh, float), np.array(net.Wo, float)
-G, cls, ig1, igl, s_end, y_end, marker = [], [], [], [], [], [], []
-for i in range(a.n):
-    ch = task.sample(rng, 1)
-    c = net.copy()
-    c.train(ch, lr=1.0, update_per_step=per_step, criterion="abs", threshold=task.threshold)
-    G.append(np.concatenate([(np.asarray(c.Wh) - W0h).ravel(), (np.asarray(c.Wo) - W0o).ravel()]))
+chunks = [task.sample(rng, 1) for _ in range(a.n)]
+G = sequence_gradients(net, task, cfg, chunks)
+cls, ig1, igl, s_end, y_end, marker = [], [], [], [], [], []
+for i, ch in enumerate(chunks):
     cls.append(int(ch.extra["cls"][0]))
     if i < 200:
         t = trace(net, ch, 0)
@@ -79,10 +64,8 @@ for i in range(a.n):
         # on the later steps (what a gate must tell apart to open on step 1 only)
         yh = np.concatenate([t["cells"], t["in_gates"], t["out_gates"]], axis=1)
         marker.append(np.full(yh.shape[1], t["reset_act"]) - yh[:-1].mean(0))
-G = np.array(G)
 cls = np.array(cls)
-mean, std = G.mean(0), G.std(0)
-nstar = std ** 2 / np.maximum(mean ** 2, 1e-300)
+mean, std, nstar = drift_and_noise(G)
 wnames = [f"{r}<-{c}" for r in names_h for c in cols] + \
     [f"y<-{c}" for c in (["x"] if np.asarray(net.Wo).shape[1] == 2 + B else []) + ["bias"] +
      [f"c{b + 1}" for b in range(B)]]
