@@ -67,6 +67,14 @@ LANES_OPTION = click.option(
          "trial's wall_seconds then counts the time it shared). Not faster on every CPU: "
          "docs/speed.md.")
 
+# `train` and `sweep`: checkpoints inside long trials (lstmrun/protocols/checkpoint.py)
+CHECKPOINT_OPTION = click.option(
+    "--checkpoint-every", "checkpoint_every", type=click.FloatRange(min=0), default=300,
+    envvar="LSTMRUN_CHECKPOINT_EVERY", show_default=True, metavar="SECONDS",
+    help="Save a running trial's state this often (on-line rows of Exps 2-6; 0: never), so that "
+         "--resume continues it from there instead of from its start, with the same result. "
+         "Local executor only.")
+
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False), required=False)
 @click.option("--trials", type=click.IntRange(min=1), help="Number of trials (default: config).")
@@ -82,17 +90,20 @@ LANES_OPTION = click.option(
                    "the run's own config (give CONFIG/--set/--trials only to check that they "
                    "match it).")
 @LANES_OPTION
+@CHECKPOINT_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Print only the run folder (and errors).")
 @click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
               show_default=True, help="local: --jobs processes; dask: a Dask cluster.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="With --executor dask: a running scheduler (default: a LocalCluster of --jobs "
                    "workers).")
-def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, scheduler, lanes):
+def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, scheduler, lanes,
+          checkpoint_every):
     """Train CONFIG's trials and write results; prints ours beside the paper's numbers.
 
     Ctrl-C or SIGTERM stops cleanly: finished trials are kept (exit code 130, or 143 for
-    SIGTERM), and `lstmrun train --resume RUN_DIR` continues the run.
+    SIGTERM), and `lstmrun train --resume RUN_DIR` continues the run; a long on-line trial
+    continues from its last checkpoint (--checkpoint-every).
     """
     from .rundir import RunFolderError, default_out, open_run
 
@@ -123,7 +134,7 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, schedu
                        "the config as written, not this setup", err=True)
     try:
         status, summaries = _run_entries({None: (cfg, writer, todo)}, jobs, executor, scheduler,
-                                         quiet, lanes)
+                                         quiet, lanes, checkpoint_every)
     except OSError as e:            # a full disk in mid-run, say
         _fail(_os_error(run_dir, e))
     summary = summaries[None]
@@ -223,13 +234,17 @@ def _check_executor(executor: str, scheduler: str | None) -> None:
 
 
 def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None, quiet: bool,
-                 lanes: int = 1):
+                 lanes: int = 1, checkpoint_every: float | None = None):
     """Run the trials of every entry ``key -> (cfg, writer, todo)`` with one progress bar; close
     every writer (also on Ctrl-C or SIGTERM). Returns (status, {key: summary}); status is
-    "finished", "interrupted" (Ctrl-C) or "terminated" (SIGTERM)."""
+    "finished", "interrupted" (Ctrl-C) or "terminated" (SIGTERM). ``checkpoint_every``: seconds
+    between a running trial's checkpoints in its run folder (local executor; None or 0: none)."""
     from .executors import run_jobs
+    from .rundir import with_checkpoints
 
-    jobs_list = [(key, cfg, k) for key, (cfg, _, todo) in entries.items() for k in todo]
+    every = checkpoint_every if executor == "local" else None
+    jobs_list = [(key, with_checkpoints(cfg, writer.dir, every), k)
+                 for key, (cfg, writer, todo) in entries.items() for k in todo]
     lanes = _lanes(lanes, executor, [cfg for cfg, _, todo in entries.values() if todo], quiet)
     counts = {"solved": 0, "failed": 0}
     bar = None
@@ -431,9 +446,10 @@ def eval_(run_dir, trial, data, as_json):
               show_default=True)
 @click.option("--scheduler", metavar="ADDRESS", help="With --executor dask: a running scheduler.")
 @LANES_OPTION
+@CHECKPOINT_OPTION
 @click.option("--quiet", "-q", is_flag=True, help="Print only the sweep folder (and errors).")
 def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor, scheduler, quiet,
-          lanes):
+          lanes, checkpoint_every):
     """Run every CONFIG (or the points of a sweep file, *.sweep.yaml) over --grid/--zip values.
 
     Every point is a run folder (as `lstmrun train` writes) under one sweep folder with a
@@ -487,7 +503,8 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
         click.echo(f"sweep: {len(points)} point(s), {n} trial(s) to run, executor {executor}, "
                    f"{jobs} job(s) -> {sdir}", err=True)
     try:
-        status, summaries = _run_entries(entries, jobs, executor, scheduler, quiet, lanes)
+        status, summaries = _run_entries(entries, jobs, executor, scheduler, quiet, lanes,
+                                         checkpoint_every)
     except OSError as e:
         _fail(_os_error(sdir, e))
     finally:

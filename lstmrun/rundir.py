@@ -2,7 +2,9 @@
 
 A run folder holds ``config.yaml`` (the resolved config), ``meta.json``, ``trials.jsonl`` (one line
 per finished trial, appended and fsync'ed by the parent process only), ``weights/trial_KKK.npz``,
-``summary.json`` and ``.lock``. Every name is spelled here; the other modules ask this one.
+``summary.json`` and ``.lock``; while trials run, ``checkpoints/trial_KKKKK.pkl`` (a running
+trial's saved state, :mod:`lstmrun.protocols.checkpoint`; deleted once its record is written).
+Every name is spelled here; the other modules ask this one.
 
 One process writes a run folder at a time: :func:`open_run` takes an exclusive ``flock`` on
 ``.lock`` before it writes or even checks anything, and holds it until the writer is closed (the
@@ -34,6 +36,10 @@ TRIALS = "trials.jsonl"
 SUMMARY = "summary.json"
 WEIGHTS = "weights"
 LOCK = ".lock"
+CHECKPOINTS = "checkpoints"
+# the key of a job's config (never written to config.yaml) that tells run_trial where trial
+# checkpoints go: {"dir": run folder / CHECKPOINTS, "every": seconds}
+CHECKPOINT_KEY = "_checkpoint"
 
 
 class RunFolderError(ValueError):
@@ -42,6 +48,18 @@ class RunFolderError(ValueError):
 
 def weights_path(run_dir, trial: int) -> Path:
     return Path(run_dir) / WEIGHTS / f"trial_{trial:03d}.npz"
+
+
+def checkpoint_name(trial: int) -> str:
+    return f"trial_{trial:05d}.pkl"
+
+
+def with_checkpoints(cfg: dict, run_dir, every: float | None) -> dict:
+    """The config a run's jobs get: ``cfg`` itself, or with ``every`` > 0 a copy that also
+    names the folder for its trials' checkpoints (:data:`CHECKPOINT_KEY`)."""
+    if not every:
+        return cfg
+    return {**cfg, CHECKPOINT_KEY: {"dir": str(Path(run_dir) / CHECKPOINTS), "every": float(every)}}
 
 
 def default_out(cfg: dict) -> Path:
@@ -350,6 +368,8 @@ class RunWriter:
             tmp = self.dir / (TRIALS + ".tmp")
             tmp.write_text("".join(dumps(t) + "\n" for t in kept))
             os.replace(tmp, self.dir / TRIALS)
+            for t in kept:      # a checkpoint outlived its trial's record (killed in between)
+                self._drop_checkpoint(t["trial"])
         else:
             (self.dir / CONFIG).write_text(dump(cfg))
             self.meta = {"experiment": cfg["experiment"], "seed": cfg["seed"],
@@ -364,6 +384,10 @@ class RunWriter:
         self._fh.write(dumps(rec) + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
+        self._drop_checkpoint(rec["trial"])
+
+    def _drop_checkpoint(self, trial: int) -> None:
+        (self.dir / CHECKPOINTS / checkpoint_name(trial)).unlink(missing_ok=True)
 
     def close(self, cfg: dict, status: str) -> dict:
         try:

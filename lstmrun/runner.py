@@ -12,12 +12,14 @@ Where trials run is :mod:`lstmrun.executors`; what a run folder holds is :mod:`l
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
 from .factory import make_arch, make_init, make_model  # noqa: F401  (the runner's public names)
 from .protocols import BY_NAME
-from .rundir import count_unit
+from .protocols.checkpoint import TrialCheckpoint
+from .rundir import CHECKPOINT_KEY, checkpoint_name, count_unit
 from .tasks.registry import build_task
 
 PROTOCOLS = {name: m.run for name, m in BY_NAME.items()}
@@ -34,7 +36,10 @@ def data_seed(run_seed: int, d: int) -> int:
 def run_trial(cfg: dict, k: int, wrap=None) -> tuple[dict, dict]:
     """Run trial ``k`` of a resolved config. Returns (the trials.jsonl record, final weights).
     ``wrap(net)``, if given, is called on the new network before training (:mod:`lockstep`
-    routes its training calls through the lanes kernel)."""
+    routes its training calls through the lanes kernel). ``cfg[CHECKPOINT_KEY]`` = {"dir": folder,
+    "every": seconds}, if given, lets a protocol that can (``CHECKPOINTS`` in its module) save and
+    resume the trial there (:mod:`lstmrun.protocols.checkpoint`); ``wall_seconds`` then counts
+    the time before a restored checkpoint too."""
     t0 = time.perf_counter()
     task = build_task(cfg["task"])
     seed = trial_seed(cfg["seed"], k)
@@ -48,11 +53,19 @@ def run_trial(cfg: dict, k: int, wrap=None) -> tuple[dict, dict]:
     net = make_model(cfg, task, init_rng)
     if wrap is not None:
         wrap(net)
-    res = PROTOCOLS[cfg["protocol"]["name"]](cfg, task, net, data_rng, train_rng)
+    pname = cfg["protocol"]["name"]
+    ck = cfg.get(CHECKPOINT_KEY)
+    if ck and getattr(BY_NAME[pname], "CHECKPOINTS", False):
+        ckpt = TrialCheckpoint(Path(ck["dir"]) / checkpoint_name(k), ck["every"])
+        res = PROTOCOLS[pname](cfg, task, net, data_rng, train_rng, ckpt=ckpt)
+        prior = ckpt.prior_seconds
+    else:
+        res = PROTOCOLS[pname](cfg, task, net, data_rng, train_rng)
+        prior = 0.0
     unit = count_unit(cfg)
     rec = {"trial": k, "seed": seed, "data_set": d, "solved": bool(res["solved"]),
            unit: int(res[unit]), "reason": res["reason"],
-           "wall_seconds": round(time.perf_counter() - t0, 3)}
+           "wall_seconds": round(prior + time.perf_counter() - t0, 3)}
     rec.update({key: v for key, v in res.items() if key not in ("solved", unit, "reason")})
     return rec, {"Wh": net.Wh, "Wo": net.Wo}
 

@@ -30,6 +30,10 @@ by a relative ``plateau_tol`` for ``plateau_chunks`` chunks, the cells (with the
 
 After a success, ``post_test`` fresh sequences (HS97: 2560) measure the number misclassified, the
 fraction, the MSE and the mean absolute error.
+
+Given a :class:`checkpoint.TrialCheckpoint`, :func:`run` saves its state between chunks every few
+minutes and, when started again on the same file, goes on from the saved state: the same result,
+bit for bit, as a run that was never stopped.
 """
 
 from __future__ import annotations
@@ -39,8 +43,10 @@ import numpy as np
 from ..engine import LSTM97
 from ..engine.judge import M_CORRECT, M_MAXABS, M_NTGT, M_SSE, M_SUMABS
 from .base import DIVERGED, Accepts, Curve, TrainSettings, diverged, threshold
+from .checkpoint import TrialCheckpoint, net_state, restore_net, restore_rng, rng_state
 
 ACCEPTS = Accepts(("abs", "st12", "st3", "nseq"))
+CHECKPOINTS = True      # run() takes ``ckpt`` (lstmrun.runner.run_trial passes one)
 
 
 def _stats(m: np.ndarray, n_out: int) -> dict:
@@ -118,7 +124,7 @@ def _passes_frozen(net: LSTM97, task, rng, window: int, batch: int, thr: float) 
 
 
 def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
-        train_rng: np.random.Generator) -> dict:
+        train_rng: np.random.Generator, ckpt: TrialCheckpoint | None = None) -> dict:
     pr, tr, ts = cfg["protocol"], cfg["train"], TrainSettings.of(cfg)
     rule = pr["name"]
     thr = threshold(cfg, task)
@@ -159,7 +165,29 @@ def run(cfg: dict, task, net: LSTM97, data_rng: np.random.Generator,
         why = f"fewer than {nseq} of the last {w} sequences with |error| > {thr}"
     chunk = pr["check_every"] if rule in ("st12",) or (rule == "abs" and pr["abs_mode"] == "frozen") \
         else pr["chunk"]
+
+    def snapshot() -> dict:
+        """The loop's whole state between two chunks (the checkpoint's contents)."""
+        return {"seen": seen, "result": result, "st1_at": st1_at, "abs_run": abs_run,
+                "st1_run": st1_run, "st2_run": st2_run, "plateau": plateau, "win": win,
+                "halves": {k: hw for k, (hw, _) in halves.items()} if halves else None,
+                "curve": curve, "fixed_set": fixed_set, "net": net_state(net),
+                "train_rng": rng_state(train_rng), "data_rng": rng_state(data_rng)}
+
+    saved = ckpt.load() if ckpt is not None else None
+    if saved is not None:
+        seen, result, st1_at, abs_run = (saved[k] for k in ("seen", "result", "st1_at", "abs_run"))
+        st1_run, st2_run, plateau, win = (saved[k] for k in ("st1_run", "st2_run", "plateau",
+                                                             "win"))
+        curve, fixed_set = saved["curve"], saved["fixed_set"]
+        if halves:
+            halves = {k: (saved["halves"][k], rule_) for k, (_, rule_) in halves.items()}
+        restore_net(net, saved["net"])
+        restore_rng(train_rng, saved["train_rng"])
+        restore_rng(data_rng, saved["data_rng"])
     while seen < budget and not result["solved"]:
+        if ckpt is not None and ckpt.due():
+            ckpt.save(snapshot())
         n = min(chunk, budget - seen)
         data = task.sample(train_rng, n)
         before = (net.Wh.copy(), net.Wo.copy())
