@@ -97,7 +97,7 @@ def net_state(net) -> dict:
     """Everything about ``net`` that training can change: copies of its numpy arrays (weights,
     momentum velocities, the kernel's switch and factor arrays) and its plain scalar attributes."""
     return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in vars(net).items()
-            if isinstance(v, (np.ndarray, bool, int, float, str))}
+            if isinstance(v, (np.ndarray, np.generic, bool, int, float, str))}
 
 
 def restore_net(net, state: dict) -> None:
