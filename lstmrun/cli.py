@@ -139,8 +139,9 @@ def train(config, trials, jobs, seed, out, sets, quiet, resume, executor, schedu
         _fail(_os_error(run_dir, e))
     summary = summaries[None]
     if status != "finished":
-        click.echo(f"{status}: {summary['trials']} finished trial(s) kept in {run_dir}; "
-                   f"`lstmrun train --resume {run_dir}` continues", err=True)
+        click.echo(f"{status}: {summary['trials']} finished trial(s) kept in {run_dir}"
+                   f"{_checkpointed([run_dir])}; `lstmrun train --resume {run_dir}` continues",
+                   err=True)
         sys.exit(int(Exit.TERMINATED if status == "terminated" else Exit.INTERRUPTED))
     if quiet:
         click.echo(str(run_dir))
@@ -231,6 +232,14 @@ def _check_executor(executor: str, scheduler: str | None) -> None:
             from .executors import DASK_MISSING
 
             _fail(DASK_MISSING)
+
+
+def _checkpointed(run_dirs) -> str:
+    """", N running trial(s) saved in mid-trial" when checkpoints wait in the run folders."""
+    from .rundir import CHECKPOINTS
+
+    n = sum(len(list((Path(d) / CHECKPOINTS).glob("*.pkl"))) for d in run_dirs)
+    return f", {n} unfinished trial(s) saved in mid-trial" if n else ""
 
 
 def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None, quiet: bool,
@@ -511,7 +520,8 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
         sweep_lock.release()
     if status != "finished":
         done = sum(s["trials"] for s in summaries.values())
-        click.echo(f"{status}: {done} finished trial(s) kept in {sdir}; "
+        ck = _checkpointed([w.dir for _, w, _ in entries.values()])
+        click.echo(f"{status}: {done} finished trial(s) kept in {sdir}{ck}; "
                    f"`{_resume_command(sdir)}` continues", err=True)
         sys.exit(int(Exit.TERMINATED if status == "terminated" else Exit.INTERRUPTED))
     if not quiet:

@@ -205,7 +205,9 @@ def test_sigterm_mid_trial_then_resume_continues_from_the_checkpoint(tmp_path):
     rc = proc.wait(timeout=60)
     if rc == 0:
         pytest.skip("the run finished before the signal")
-    assert rc == 143, proc.stderr.read()
+    err = proc.stderr.read().decode()
+    assert rc == 143, err
+    assert "1 unfinished trial(s) saved in mid-trial" in err
     assert ck.exists()
     seen = pickle.loads(ck.read_bytes())["state"]["seen"]
     assert 0 < seen < 200000
