@@ -16,7 +16,6 @@ output's spread; the output gates at the end, the output weights from the cells 
 Usage: python scripts/adding_plateau_probe.py CONFIG [--trial K] [--set KEY=VALUE ...]
          [--train B] [--n N] [--seed S] [--json FILE]
 """
-import argparse
 import json
 import time
 
@@ -24,17 +23,9 @@ import numpy as np
 
 from lstmrun.config import load
 from lstmrun.inspect import trace
-from probe_common import drift_and_noise, sequence_gradients, trial_net
+from probe_common import config_probe_args, drift_and_noise, sequence_gradients, trial_net
 
-ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-ap.add_argument("config")
-ap.add_argument("--trial", type=int, default=0)
-ap.add_argument("--set", action="append", default=[])
-ap.add_argument("--train", type=int, default=0)
-ap.add_argument("--n", type=int, default=2000)
-ap.add_argument("--seed", type=int, default=11)
-ap.add_argument("--json")
-a = ap.parse_args()
+a = config_probe_args(__doc__)
 
 cfg = load(a.config, a.set)
 if cfg["task"]["name"] != "adding":

@@ -17,7 +17,6 @@ step 1 only) and the class separation of the cell states at the sequence end.
 Usage: python scripts/exp3b_plateau_probe.py CONFIG [--trial K] [--set KEY=VALUE ...]
          [--train B] [--n N] [--seed S] [--json FILE]
 """
-import argparse
 import json
 import time
 
@@ -25,18 +24,10 @@ import numpy as np
 
 from lstmrun.config import load
 from lstmrun.inspect import trace
-from probe_common import drift_and_noise, sequence_gradients, trial_net
+from probe_common import config_probe_args, drift_and_noise, sequence_gradients, trial_net
 
-ap = argparse.ArgumentParser()
-ap.add_argument("config")
-ap.add_argument("--trial", type=int, default=0)
-ap.add_argument("--set", action="append", default=[])
-ap.add_argument("--train", type=int, default=0)
-ap.add_argument("--n", type=int, default=2000)
-ap.add_argument("--seed", type=int, default=11)
-ap.add_argument("--json")
-ap.add_argument("--snap", type=int, default=0, help="save all weights every SNAP training sequences")
-a = ap.parse_args()
+a = config_probe_args(__doc__, (["--snap"], {"type": int, "default": 0,
+                                "help": "save all weights every SNAP training sequences"}))
 
 cfg = load(a.config, a.set)
 tr = cfg["train"]

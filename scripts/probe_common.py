@@ -33,6 +33,22 @@ def trained_net(a: argparse.Namespace):
     return cfg, task, net, rec, chunk
 
 
+def config_probe_args(doc: str | None, *more) -> argparse.Namespace:
+    """The plateau probes' command line: CONFIG [--trial K] [--set KEY=VALUE ...] [--train B]
+    [--n N] [--seed S] [--json FILE]; ``more``: further (flags, keyword arguments) pairs."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("config")
+    ap.add_argument("--trial", type=int, default=0)
+    ap.add_argument("--set", action="append", default=[])
+    ap.add_argument("--train", type=int, default=0)
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--json")
+    for flags, kw in more:
+        ap.add_argument(*flags, **kw)
+    return ap.parse_args()
+
+
 def trial_net(cfg: dict, trial: int, train: int, snap: int = 0):
     """(task, net, snaps): trial ``trial`` of the resolved config ``cfg``, its net built from the
     trial's own seeds as :func:`lstmrun.runner.run_trial` builds it, then trained on ``train``
