@@ -235,10 +235,10 @@ def _check_executor(executor: str, scheduler: str | None) -> None:
 
 
 def _checkpointed(run_dirs) -> str:
-    """", N running trial(s) saved in mid-trial" when checkpoints wait in the run folders."""
-    from .rundir import CHECKPOINTS
+    """The message's mention of trials saved in mid-trial in the run folders ("" if none)."""
+    from .rundir import pending_checkpoints
 
-    n = sum(len(list((Path(d) / CHECKPOINTS).glob("*.pkl"))) for d in run_dirs)
+    n = sum(pending_checkpoints(d) for d in run_dirs)
     return f", {n} unfinished trial(s) saved in mid-trial" if n else ""
 
 

@@ -54,6 +54,11 @@ def checkpoint_name(trial: int) -> str:
     return f"trial_{trial:05d}.pkl"
 
 
+def pending_checkpoints(run_dir) -> int:
+    """How many unfinished trials of a run folder wait in a checkpoint."""
+    return len(list((Path(run_dir) / CHECKPOINTS).glob(checkpoint_name(0).replace("00000", "*"))))
+
+
 def with_checkpoints(cfg: dict, run_dir, every: float | None) -> dict:
     """The config a run's jobs get: ``cfg`` itself, or with ``every`` > 0 a copy that also
     names the folder for its trials' checkpoints (:data:`CHECKPOINT_KEY`)."""
