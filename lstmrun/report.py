@@ -215,6 +215,7 @@ def row_stats(run_dir) -> dict:
         "success_ci": list(clopper_pearson(k, n)) if n else None, "unit": unit,
         "kind": (cfg.get("model") or {}).get("kind", "lstm97"), "seed": cfg.get("seed"),
         "solved_values": solved_seq,
+        "commits": run_commits(meta),
     }
 
     seq = None
@@ -267,6 +268,17 @@ def row_stats(run_dir) -> dict:
     row["flags"] = flags
     row["verdict"] = verdict(row)
     return row
+
+
+def run_commits(meta: dict) -> list:
+    """The commits a run folder's trials were computed at, in order: the one that started it,
+    then any other that resumed it (``meta.json``'s ``git`` and ``resumed_git``)."""
+    out = []
+    for g in [meta.get("git")] + list(meta.get("resumed_git") or []):
+        c = g.get("commit") if isinstance(g, dict) else None
+        if c and c not in out:
+            out.append(c)
+    return out
 
 
 # --------------------------------------------------------------------------- the scoreboard

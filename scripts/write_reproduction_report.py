@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 from lstmrun.plots import plot_overview, plot_runs
-from lstmrun.report import report_command
+from lstmrun.report import report_command, run_commits
+
+
+def provenance(runs) -> list:
+    """One line per sequence of commits the run folders were computed at (a run started at one
+    commit and resumed at another lists both)."""
+    seen = Counter(" then ".join(f"`{c[:10]}`" for c in run_commits(
+        json.loads((Path(r) / "meta.json").read_text()))) or "unknown" for r in runs)
+    return [f"  - {k}: {n} run folder(s)" for k, n in sorted(seen.items())]
 
 
 def main(argv=None):
@@ -41,6 +51,8 @@ def main(argv=None):
         "# lstmrun reproduction report",
         "",
         f"- made: {dt.date.today().isoformat()}, from commit `{commit}`",
+        "- trials computed at:",
+        *provenance(a.runs),
         f"- runs: `{a.command}`",
         "- table: `lstmrun report <run folders>`; plots: `lstmrun report ... --out DIR --plots`",
         "- columns: success with its exact 95% (Clopper-Pearson) interval; mean training sequences "

@@ -137,7 +137,8 @@ def test_resume_runs_only_the_missing_trials_and_refuses_a_changed_config(tmp_pa
         return sorted(rs, key=lambda x: x["trial"])
 
     assert rows(out) == rows(full)
-    assert json.loads((out / "meta.json").read_text())["resumed"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["resumed"] and len(meta["resumed_git"]) == len(meta["resumed"])
     r = run("train", CFG, "--trials", 4, "--resume", out, "--set", "train.lr=0.3", *TINY)
     assert r.exit_code == 2 and "train.lr" in r.output and "differs" in r.output
 

@@ -308,3 +308,13 @@ def test_seeds_pool_and_the_first_run_is_the_row(tmp_path):
     assert board2.startswith("**0 of 1 LSTM rows reproduce**") and "; 1 when the 1 row(s)" in board2
     # one seed only, or a departure from the paper's setup: no pooled row
     assert seed_pools(rows[:1]) == []
+
+
+def test_run_commits_lists_the_start_then_each_other_resuming_commit():
+    from lstmrun.report import run_commits
+
+    g = lambda c: {"commit": c, "dirty": False}  # noqa: E731
+    assert run_commits({"git": g("a")}) == ["a"]
+    assert run_commits({"git": g("a"), "resumed_git": [g("a"), g("b"), g("a"), g(None)]}) == [
+        "a", "b"]
+    assert run_commits({}) == []
