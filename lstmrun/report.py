@@ -45,7 +45,7 @@ from statistics import NormalDist
 import numpy as np
 import yaml
 
-from .rundir import read_trials
+from .rundir import git_info, read_trials
 
 __all__ = ["wilson", "clopper_pearson", "bootstrap_mean_ci", "row_stats", "render",
            "report_command", "FORMATS"]
@@ -510,6 +510,7 @@ def _flat(r: dict) -> dict:
         "flags": "; ".join(r.get("flags") or []),
         "unit": r.get("unit"), "paper_mean_guesses": p.get("mean_guesses"),
         "test_fraction_correct": r.get("test_fraction_correct"),
+        "commits": " ".join(r.get("commits") or []),
         "kind": r.get("kind"), "verdict": r.get("verdict"),
     }
 
@@ -585,15 +586,33 @@ def _md(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(rows: list[dict], fmt: str = "md", figure: str | None = None) -> str:
-    """The rows as Markdown (``md``: the scoreboard, then every row's table; ``figure``: an image
-    embedded below the scoreboard's first line), CSV (``csv``) or JSON (``json``)."""
+def provenance(rows: list[dict], written_at: dict | None = None) -> str:
+    """The report's provenance: the commit that wrote it (``written_at``, ``rundir.git_info()``)
+    and, for each sequence of commits its run folders' trials were computed at, how many folders."""
+    lines = ["## Provenance", ""]
+    if written_at and written_at.get("commit"):
+        lines.append(f"- written at commit `{written_at['commit']}`"
+                     + (" (with uncommitted changes)" if written_at.get("dirty") else ""))
+    seen: dict[str, int] = {}
+    for r in rows:
+        key = " then ".join(f"`{c[:10]}`" for c in r.get("commits") or []) or "an unknown commit"
+        seen[key] = seen.get(key, 0) + 1
+    lines.append("- trials computed at (a run folder resumed at another commit names both):")
+    lines += [f"  - {k}: {n} run folder(s)" for k, n in sorted(seen.items())]
+    return "\n".join(lines) + "\n"
+
+
+def render(rows: list[dict], fmt: str = "md", figure: str | None = None,
+           written_at: dict | None = None) -> str:
+    """The rows as Markdown (``md``: the scoreboard, the provenance, then every row's table;
+    ``figure``: an image embedded below the scoreboard's first line; ``written_at``: the
+    writing commit, ``rundir.git_info()``), CSV (``csv``) or JSON (``json``)."""
     if fmt == "md":
         top = scoreboard(rows)
         if figure:
             first, rest = top.split("\n", 1)
             top = f"{first}\n\n![every LSTM row, ours / paper]({figure})\n{rest}"
-        return top + "\n## Every row\n\n" + _md(rows)
+        return top + "\n" + provenance(rows, written_at) + "\n## Every row\n\n" + _md(rows)
     if fmt == "csv":
         buf = io.StringIO()
         fields = list(_flat({}).keys())
@@ -642,10 +661,11 @@ def report_command(run_dirs, fmt: str = "md", out=None, overview=None) -> str:
         out.mkdir(parents=True, exist_ok=True)
         if overview is not None and overview(rows, out / "overview"):
             figure = "overview.png"
-    text = render(rows, fmt, figure if fmt == "md" else None)
+    at = git_info()
+    text = render(rows, fmt, figure if fmt == "md" else None, at)
     if out is not None:
         for f, name in OUT_NAMES.items():
-            (out / name).write_text(render(rows, f, figure if f == "md" else None))
+            (out / name).write_text(render(rows, f, figure if f == "md" else None, at))
     return text
 
 

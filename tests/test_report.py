@@ -318,3 +318,22 @@ def test_run_commits_lists_the_start_then_each_other_resuming_commit():
     assert run_commits({"git": g("a"), "resumed_git": [g("a"), g("b"), g("a"), g(None)]}) == [
         "a", "b"]
     assert run_commits({}) == []
+
+
+def test_md_names_the_writing_commit_and_the_commits_the_trials_ran_at(two_runs, tmp_path):
+    import json as _json
+
+    from lstmrun.report import provenance
+
+    md = report_command(two_runs, "md")
+    assert "## Provenance" in md.split("## Every row")[0]
+    meta = _json.loads((two_runs[0] / "meta.json").read_text())
+    meta["git"] = {"commit": "a" * 40, "dirty": False}
+    meta["resumed_git"] = [{"commit": "b" * 40, "dirty": False}]
+    (two_runs[0] / "meta.json").write_text(_json.dumps(meta))
+    rows = [row_stats(d) for d in two_runs]
+    text = provenance(rows, {"commit": "c" * 40, "dirty": True})
+    assert f"written at commit `{'c' * 40}` (with uncommitted changes)" in text
+    assert f"`{'a' * 10}` then `{'b' * 10}`: 1 run folder(s)" in text
+    csv_rows = list(csv.DictReader(io.StringIO(report_command(two_runs, "csv"))))
+    assert csv_rows[0]["commits"] == f"{'a' * 40} {'b' * 40}"
