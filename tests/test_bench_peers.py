@@ -124,3 +124,25 @@ def test_plain_lstm_kernel_equals_the_engine(case, per_step, const):
     np.testing.assert_allclose(Wh, a.Wh, atol=1e-10, rtol=0)
     np.testing.assert_allclose(Wo, a.Wo, atol=1e-10, rtol=0)
     np.testing.assert_allclose(sse, m[:, 0], atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize("config", ["exp4_adding_t100.yaml", "exp1_erg_3x2_lr01.yaml",
+                                    "exp2c_q50_p50.yaml"])
+def test_exp_floor_counts_the_logistics_the_reference_computes(config, monkeypatch):
+    """``bench/exp_floor.py``'s exps per net-step equal the logistics the NumPy reference
+    (tests/reference.py, written apart from the kernel) evaluates per step."""
+    import reference
+    from cases import case_data
+    from exp_floor import exps_per_step
+
+    cfg = load(ROOT / "configs" / "paper" / config)
+    task = build_task(cfg["task"])
+    rng = np.random.default_rng(0)
+    net = make_model(cfg, task, rng)
+    chunk, order = case_data(cfg, task, rng, 3)
+    seen = []
+    real = reference._logistic
+    monkeypatch.setattr(reference, "_logistic", lambda x: (seen.append(np.size(x)), real(x))[1])
+    reference.ref_forward(net.arch, net.Wh, net.Wo, chunk, int(order[0]), net.reset_act)
+    steps = int(chunk.offsets[order[0] + 1] - chunk.offsets[order[0]])
+    assert sum(seen) == exps_per_step(net) * steps

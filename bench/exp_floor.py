@@ -1,0 +1,88 @@
+"""The C library exp's share of a time step, and the ceiling it puts on any lanes speed-up.
+
+Issue 19's second target asks 16 trials of ``configs/paper/exp4_adding_t100.yaml`` on one worker
+to reach 2.5x the one-net kernel's time steps/s. The config trains with ``train.exp: exact``: every
+logistic calls the C library's ``exp``, a scalar call that no lane layout vectorises while staying
+bit-identical to the one-trial path. A net-step needs one such call per hidden unit (cells' g and
+the gates; HS97 eqs. 7-9) and per cell's h, whatever the layout, so ``exps per step x ns per exp``
+is a floor under the time of a net-step in lockstep, and ``engine ns/step / floor`` the most any
+lanes kernel can gain over the one-net kernel.
+
+Measured side by side in one run: the engine on the bench's adding case (5,000 sequences, T=100)
+and the engine's own ``logistic`` (``engine/kernel_common.py``, exact exp) over that many
+independent values per step, so throughput, not latency, is timed.
+
+Usage: python bench/exp_floor.py [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_engine import cpu_line, make_case  # noqa: E402  (bench/)
+
+from lstmrun.engine.kernel_common import logistic  # noqa: E402
+
+
+@njit(cache=False)
+def _logistics(x, out, steps):
+    for t in range(steps):
+        for j in range(x.size):
+            out[j] = logistic(x[j] + t * 1e-12, False)
+    return out
+
+
+def exps_per_step(net) -> int:
+    """The exact exp calls of one net-step of the 1997 LSTM: f on every hidden unit (the cells'
+    g and the gates), h on every cell, f on a logistic output unit (``lstm97.run_sequences``)."""
+    a = net.arch
+    cells = a.blocks * a.cells_per_block
+    gates = a.blocks * (1 + bool(a.output_gate) + bool(a.forget_gate))
+    g = 0 if a.g == "identity" else cells
+    h = 0 if a.h == "identity" else cells
+    return gates + g + h + (a.n_out if a.output_act == "logistic" else 0)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=5)
+    a = ap.parse_args(argv)
+    case = make_case("adding_t100", "exp4_adding_t100.yaml", [], 5000, 0)
+    from lstmrun.config import load
+    from lstmrun.runner import make_model
+    from lstmrun.tasks.registry import build_task
+
+    cfg = load(Path(__file__).resolve().parents[1] / "configs/paper/exp4_adding_t100.yaml")
+    net = make_model(cfg, build_task(cfg["task"]), np.random.default_rng(0))
+    assert not net.fast_exp, "the config's exp is expected to be the C library's"
+    n_exp = exps_per_step(net)
+    x = np.random.default_rng(1).uniform(-4, 4, n_exp)
+    out = np.empty(n_exp)
+    _logistics(x, out, 10)
+    case["engine"]()                       # compile / load the cached kernel
+    steps, eng, flo = case["steps"], [], []
+    for _ in range(a.rounds):              # interleaved rounds: both see the same machine load
+        eng.append(case["engine"]() / steps * 1e9)
+        t0 = time.perf_counter()
+        _logistics(x, out, steps)
+        flo.append((time.perf_counter() - t0) / steps * 1e9)
+    e, f = float(np.median(eng)), float(np.median(flo))
+    print(cpu_line())
+    print(f"adding_t100 (exp4_adding_t100.yaml, train.exp: exact), {steps:,} steps, "
+          f"median of {a.rounds} interleaved rounds")
+    print("| measure | ns per net-step |")
+    print("|---|---|")
+    print(f"| engine, one net | {e:.0f} |")
+    print(f"| {n_exp} exact logistics alone (the exp floor) | {f:.0f} ({f / n_exp:.1f} a call) |")
+    print(f"ceiling on any bit-identical lanes speed-up: {e / f:.2f}x (issue 19's target: 2.5x)")
+
+
+if __name__ == "__main__":
+    main()
