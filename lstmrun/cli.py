@@ -546,7 +546,7 @@ def sweep(configs, grids, zips, trials, jobs, seed, sets, out, resume, executor,
 def report(run_dirs, fmt, out, plots):
     """Tabulate RUN_DIRS beside the paper: success with a 95% Clopper-Pearson interval, sequences
     to solve (mean with a bootstrap 95% interval, median, IQR, range), post-test figures, flags."""
-    from .report import report_command
+    from .report import plots_section, report_command
 
     if plots and not out:
         _fail("--plots needs --out")
@@ -555,7 +555,9 @@ def report(run_dirs, fmt, out, plots):
             from .plots import plot_overview, plot_runs
 
             click.echo(report_command(list(run_dirs), fmt=fmt, out=out, overview=plot_overview))
-            plot_runs(list(run_dirs), Path(out) / "plots")
+            drawn = plot_runs(list(run_dirs), Path(out) / "plots")
+            with open(Path(out) / "REPORT.md", "a") as fh:   # every row's figures, linked
+                fh.write(plots_section(drawn))
         else:
             click.echo(report_command(list(run_dirs), fmt=fmt, out=out))
     except (ValueError, RuntimeError) as e:

@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 DPI = 100
+PNG_COLOURS = 64
 _MISSING = "plots need matplotlib: pip install -e '.[plot]'"
 
 
@@ -37,6 +38,14 @@ def _save(fig, path: Path) -> None:
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "lstmrun"}):
         meta = {"Date": None} if path.suffix.lower() in (".svg", ".pdf") else None
         fig.savefig(path, dpi=DPI, metadata=meta)
+    if path.suffix.lower() == ".png":
+        # a 64-colour palette: line plots look the same at a third of the bytes, which keeps a
+        # committed report's ~100 figures small (Pillow comes with matplotlib)
+        from PIL import Image
+
+        with Image.open(path) as im:
+            small = im.convert("RGB").quantize(colors=PNG_COLOURS)
+        small.save(path, optimize=True)
 
 
 def _load_run(run_dir: Path) -> tuple[dict, list[dict]]:

@@ -602,6 +602,15 @@ def provenance(rows: list[dict], written_at: dict | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def plots_section(paths) -> str:
+    """A REPORT.md section linking each run's PNG figures (``plots.plot_runs``' paths, which lie
+    in ``plots/`` beside REPORT.md), one line per figure stem."""
+    pngs = sorted(Path(p) for p in paths if Path(p).suffix == ".png")
+    if not pngs:
+        return ""
+    return "\n## Plots\n\n" + "".join(f"- [{p.stem}](plots/{p.name})\n" for p in pngs)
+
+
 def render(rows: list[dict], fmt: str = "md", figure: str | None = None,
            written_at: dict | None = None) -> str:
     """The rows as Markdown (``md``: the scoreboard, the provenance, then every row's table;

@@ -100,6 +100,10 @@ def test_plot_runs(tiny_run, tmp_path):
     for p in paths:
         assert p.exists() and p.stat().st_size > 1000
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    with Image.open(paths[0]) as im:    # the compact palette PNG a committed report keeps
+        assert im.mode == "P" and len(im.getcolors()) <= 64
 
 
 def test_inspect_run_and_plot_trace(tiny_run, tmp_path):
@@ -122,3 +126,20 @@ def test_inspect_run_and_plot_trace(tiny_run, tmp_path):
     pytest.importorskip("matplotlib")
     p = plot_trace(tr, tmp_path / "trace.png")
     assert p.exists() and p.stat().st_size > 1000
+
+
+def test_report_with_plots_links_every_figure(tiny_run, tmp_path):
+    pytest.importorskip("matplotlib")
+    from click.testing import CliRunner
+
+    from lstmrun.cli import main
+
+    out = tmp_path / "rep"
+    r = CliRunner().invoke(main, ["report", str(tiny_run), "--out", str(out), "--plots"])
+    assert r.exit_code == 0, r.output
+    md = (out / "REPORT.md").read_text()
+    assert "![every LSTM row, ours / paper](overview.png)" in md and "## Provenance" in md
+    links = [ln for ln in md.split("## Plots\n")[1].splitlines() if ln.startswith("- [")]
+    assert links == [f"- [exp1_erg_3x2_lr05_{k}](plots/exp1_erg_3x2_lr05_{k}.png)"
+                     for k in ("curves", "sequences")]
+    assert all((out / ln.split("(")[1].rstrip(")")).is_file() for ln in links)
