@@ -588,7 +588,7 @@ def _md(rows: list[dict]) -> str:
 
 def provenance(rows: list[dict], written_at: dict | None = None) -> str:
     """The report's provenance: the commit that wrote it (``written_at``, ``rundir.git_info()``)
-    and, for each sequence of commits its run folders' trials were computed at, how many folders."""
+    and, for each sequence of commits that started and resumed run folders, how many folders."""
     lines = ["## Provenance", ""]
     if written_at and written_at.get("commit"):
         lines.append(f"- written at commit `{written_at['commit']}`"
@@ -597,7 +597,8 @@ def provenance(rows: list[dict], written_at: dict | None = None) -> str:
     for r in rows:
         key = " then ".join(f"`{c[:10]}`" for c in r.get("commits") or []) or "an unknown commit"
         seen[key] = seen.get(key, 0) + 1
-    lines.append("- trials computed at (a run folder resumed at another commit names both):")
+    lines.append("- run folders by the commits that started and then resumed them (each trial was "
+                 "computed at one of its folder's commits; `meta.json` has the times):")
     lines += [f"  - {k}: {n} run folder(s)" for k, n in sorted(seen.items())]
     return "\n".join(lines) + "\n"
 
