@@ -190,13 +190,15 @@ def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
     """The reproduction at a glance: every LSTM row's ours/paper ratio of mean sequences-to-solve
     with its 95% interval (bootstrap over the solved trials) on a log axis, the band x[0.67, 1.5]
     shaded; a row with failed trials is drawn in red with "k/n" beside it, a row with no solved
-    trial as a red arrow at the right edge. ``rows``: ``report.row_stats`` of each run."""
+    trial as a red arrow at the right edge, a row with no finished trial as "not run yet".
+    ``rows``: ``report.row_stats`` of each run."""
     from .report import BAND, scoreboard_rows
 
     lstm = scoreboard_rows(rows)
     if not lstm:
         return []
-    fig = _figure(figsize=(8, 0.32 * len(lstm) + 1.4))
+    height = 0.32 * len(lstm) + 1.8
+    fig = _figure(figsize=(8, height))
     ax = fig.add_subplot(1, 1, 1)
     ax.axvspan(BAND[0], BAND[1], color="tab:green", alpha=0.15, lw=0,
                label=f"x[{BAND[0]}, {BAND[1]}] of the paper")
@@ -210,6 +212,10 @@ def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
     right = max([2.0, *his]) * 1.6
     left = min([0.5, *los]) / 1.6
     for y, r in zip(ys, lstm):
+        if not r["trials"]:             # a row whose run has not finished a trial yet
+            ax.text(right / 1.05, y, "not run yet", color="0.45", va="center", ha="right",
+                    fontsize=8)
+            continue
         failed = r["solved"] < r["trials"]
         color = "tab:red" if failed else ("tab:green" if r.get("verdict") == "reproduces"
                                           else "tab:blue")
@@ -243,7 +249,8 @@ def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
         Line2D([], [], color=c, marker="o", ls="", ms=4, label=lab)
         for c, lab in (("tab:green", "reproduces"), ("tab:blue", "does not (trials or mean)"),
                        ("tab:red", "some trials failed"))]
-    ax.legend(handles=handles, loc="lower right", fontsize=7)
+    # below the axes, where it hides no row
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
     ax.grid(axis="x", which="both", alpha=0.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.35 / height, 1, 1))
     return _save_both(fig, path_stem)

@@ -337,3 +337,16 @@ def test_md_names_the_writing_commit_and_the_commits_the_trials_ran_at(two_runs,
     assert f"`{'a' * 10}` then `{'b' * 10}`: 1 run folder(s)" in text
     csv_rows = list(csv.DictReader(io.StringIO(report_command(two_runs, "csv"))))
     assert csv_rows[0]["commits"] == f"{'a' * 40} {'b' * 40}"
+
+
+def test_overview_marks_a_row_with_no_finished_trial_as_not_run(two_runs, tmp_path):
+    pytest.importorskip("matplotlib")
+    from lstmrun.plots import plot_overview
+
+    empty = make_run(tmp_path / "runs", "exp_c", [], {"mean_sequences": 50000, "trials": 20},
+                     n_trials=20, status="running")
+    (empty / "trials.jsonl").write_text("")
+    rows = [row_stats(d) for d in [*two_runs, empty]]
+    svgs = [p for p in plot_overview(rows, tmp_path / "ov") if p.suffix == ".svg"]
+    text = svgs[0].read_text()                  # text stays text in these SVGs (plots._save)
+    assert text.count("not run yet") == 1 and "0/0" not in text
