@@ -312,7 +312,9 @@ def verdict(row: dict) -> str | None:
     if row["trials"] and row["success_rate"] < SUCCESS_FRACTION * sp / 100 - 1e-12:
         why.append(f"success {row['solved']}/{row['trials']} below 0.9 x the paper's {sp:g}%")
     r = row.get("ratio_mean")
-    if r is None:
+    if not row["trials"]:
+        why.append("no trial run yet")
+    elif r is None:
         why.append("no trial solved")
     elif not BAND[0] <= r <= BAND[1]:
         why.append(f"mean x{r:.2f} outside x[{BAND[0]}, {BAND[1]}]")

@@ -350,3 +350,4 @@ def test_overview_marks_a_row_with_no_finished_trial_as_not_run(two_runs, tmp_pa
     svgs = [p for p in plot_overview(rows, tmp_path / "ov") if p.suffix == ".svg"]
     text = svgs[0].read_text()                  # text stays text in these SVGs (plots._save)
     assert text.count("not run yet") == 1 and "0/0" not in text
+    assert rows[2]["verdict"].startswith("0 of the paper's 20 trials; no trial run yet")
