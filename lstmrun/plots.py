@@ -39,8 +39,9 @@ def _save(fig, path: Path) -> None:
         meta = {"Date": None} if path.suffix.lower() in (".svg", ".pdf") else None
         fig.savefig(path, dpi=DPI, metadata=meta)
     if path.suffix.lower() == ".png":
-        # a 64-colour palette: line plots look the same at a third of the bytes, which keeps a
-        # committed report's ~100 figures small (Pillow comes with matplotlib)
+        # a 64-colour palette: line plots look the same at about a quarter of the bytes (a
+        # curves figure of Exp 1: 152 kB -> 38 kB), which keeps a committed report's ~100
+        # figures small (Pillow comes with matplotlib)
         from PIL import Image
 
         with Image.open(path) as im:

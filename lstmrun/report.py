@@ -271,8 +271,8 @@ def row_stats(run_dir) -> dict:
 
 
 def run_commits(meta: dict) -> list:
-    """The commits a run folder's trials were computed at, in order: the one that started it,
-    then any other that resumed it (``meta.json``'s ``git`` and ``resumed_git``)."""
+    """The commits that ran a run folder, in order: the one that started it, then each other one
+    that resumed it (``meta.json``'s ``git`` and ``resumed_git``); each listed once."""
     out = []
     for g in [meta.get("git")] + list(meta.get("resumed_git") or []):
         c = g.get("commit") if isinstance(g, dict) else None
