@@ -393,9 +393,12 @@ def scoreboard(rows: list[dict]) -> str:
     ok = sum(r["verdict"] == "reproduces" for r in lstm)
     pooled = {g["experiment"]: g["verdict"] == "reproduces" for g in pools}
     ok_pooled = sum(pooled.get(r["experiment"], r["verdict"] == "reproduces") for r in lstm)
+    unfinished = sum(r.get("status") not in (None, "finished") for r in lstm)
     out = [f"**{ok} of {len(lstm)} LSTM rows reproduce**"
            + (f" ({len(lstm)} of the paper's {PAPER_LSTM_ROWS} LSTM rows are in this report)"
               if len(lstm) != PAPER_LSTM_ROWS else "")
+           + (f"; {unfinished} of these runs {'is' if unfinished == 1 else 'are'} unfinished, "
+              "so this is a progress report" if unfinished else "")
            + (f"; {ok_pooled} when the {len(pools)} row(s) run over several seeds are judged on "
               "their pooled trials (table below)" if pools else "")
            + f". A row reproduces when it ran at least the paper's trial count, its mean "

@@ -351,3 +351,6 @@ def test_overview_marks_a_row_with_no_finished_trial_as_not_run(two_runs, tmp_pa
     text = svgs[0].read_text()                  # text stays text in these SVGs (plots._save)
     assert text.count("not run yet") == 1 and "0/0" not in text
     assert rows[2]["verdict"].startswith("0 of the paper's 20 trials; no trial run yet")
+    assert scoreboard(rows).startswith("**0 of 3 LSTM rows reproduce** (3 of the paper's 31 LSTM "
+                                       "rows are in this report); 1 of these runs is unfinished")
+    assert "unfinished" not in scoreboard(rows[:2]).split("\n")[0]
