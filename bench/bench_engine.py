@@ -159,7 +159,7 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
         peers.update(fns)
         weights.update({k: v[0] for k, v in desc.items()})
         notes += [f"{name} {k}: {v[1]}" for k, v in desc.items()]
-    return {"name": name, "weights": net0.n_weights(), "steps": steps, "seqs": n_seqs,
+    return {"name": name, "net": net0, "weights": net0.n_weights(), "steps": steps, "seqs": n_seqs,
             "engine": engine, "peers": peers, "peer_weights": weights, "notes": notes}
 
 

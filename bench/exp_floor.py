@@ -46,10 +46,9 @@ def exps_per_step(net) -> int:
     """The exact exp calls of one net-step of the 1997 LSTM: f on every hidden unit (the cells'
     g and the gates), h on every cell, f on a logistic output unit (``lstm97.run_sequences``)."""
     a = net.arch
-    cells = a.blocks * a.cells_per_block
-    gates = a.blocks * (1 + bool(a.output_gate) + bool(a.forget_gate))
-    g = 0 if a.g == "identity" else cells
-    h = 0 if a.h == "identity" else cells
+    gates = a.blocks * a.n_gates_per_block
+    g = 0 if a.g == "identity" else a.n_cells
+    h = 0 if a.h == "identity" else a.n_cells
     return gates + g + h + (a.n_out if a.output_act == "logistic" else 0)
 
 
@@ -58,12 +57,7 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=5)
     a = ap.parse_args(argv)
     case = make_case("adding_t100", "exp4_adding_t100.yaml", [], 5000, 0)
-    from lstmrun.config import load
-    from lstmrun.runner import make_model
-    from lstmrun.tasks.registry import build_task
-
-    cfg = load(Path(__file__).resolve().parents[1] / "configs/paper/exp4_adding_t100.yaml")
-    net = make_model(cfg, build_task(cfg["task"]), np.random.default_rng(0))
+    net = case["net"]
     assert not net.fast_exp, "the config's exp is expected to be the C library's"
     n_exp = exps_per_step(net)
     x = np.random.default_rng(1).uniform(-4, 4, n_exp)

@@ -34,19 +34,24 @@ def _save(fig, path: Path) -> None:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".png":
+        # a 64-colour palette: line plots look the same at about a quarter of the bytes (a
+        # curves figure of Exp 1: 152 kB -> 38 kB), which keeps a committed report's ~100
+        # figures small (Pillow comes with matplotlib); rendered in memory, written once
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI)
+        buf.seek(0)
+        with Image.open(buf) as im:
+            im.convert("RGB").quantize(colors=PNG_COLOURS).save(path, optimize=True)
+        return
     # text as text and no timestamps: small, reproducible SVGs
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "lstmrun"}):
         meta = {"Date": None} if path.suffix.lower() in (".svg", ".pdf") else None
         fig.savefig(path, dpi=DPI, metadata=meta)
-    if path.suffix.lower() == ".png":
-        # a 64-colour palette: line plots look the same at about a quarter of the bytes (a
-        # curves figure of Exp 1: 152 kB -> 38 kB), which keeps a committed report's ~100
-        # figures small (Pillow comes with matplotlib)
-        from PIL import Image
-
-        with Image.open(path) as im:
-            small = im.convert("RGB").quantize(colors=PNG_COLOURS)
-        small.save(path, optimize=True)
 
 
 def _load_run(run_dir: Path) -> tuple[dict, list[dict]]:

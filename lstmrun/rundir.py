@@ -368,7 +368,7 @@ class RunWriter:
             if not isinstance(self.meta, dict):
                 raise RunFolderError(f"{self.dir / META}: not a run's meta data")
             self.meta.setdefault("resumed", []).append(now)
-            # the code a resumed run continues with (the report lists every commit a row ran at)
+            # the code a resumed run continues with (the report lists the commits that ran a row)
             self.meta.setdefault("resumed_git", []).append(git_info())
             self.meta.update(status="running", finished=None)
             kept = read_trials(self.dir)
