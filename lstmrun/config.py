@@ -130,9 +130,12 @@ SCHEMA: dict[str, dict[str, F]] = {
                       "lstm97: truncated (HS97's rule, PROTOCOLS §9.2) or full (exact BPTT "
                       "through each whole sequence, engine/lstm_full.py; weights change at "
                       "sequence ends, so train.update: sequence unless targets are at the end)"),
-        "exp": F((str,), "exact", _one_of("exact", "fast"),
-                 "exp in the logistic units: exact (the C library's) or fast (engine/fastexp.py: "
-                 "vectorisable, within 2 ulp, changes low bits; lstm97 truncated and frnn)"),
+        "exp": F((str,), "exact", _one_of("exact", "fast", "libm"),
+                 "exp in the logistic units: exact (glibc's exp inlined, engine/exactexp.py: the C "
+                 "library's bits on x86-64 glibc >= 2.28 with FMA, and the same on every "
+                 "platform), fast (engine/fastexp.py: vectorisable, within 2 ulp, changes low "
+                 "bits; lstm97 truncated and frnn) or libm (a call of the platform's C library; "
+                 "lstm97)"),
     },
     "protocol": {
         "name": F((str,), "exp1", _one_of("exp1", "abs", "st12", "st3", "nseq", "guess",
@@ -293,6 +296,9 @@ def _cross_checks(cfg: dict, source: str) -> None:
     if cfg["train"]["exp"] == "fast" and m["kind"] not in ("lstm97", "frnn"):
         raise ConfigError(f"{source}: train.exp: fast is for model.kind lstm97 and frnn; the "
                           "other kernels use the exact exp")
+    if cfg["train"]["exp"] == "libm" and m["kind"] != "lstm97":
+        raise ConfigError(f"{source}: train.exp: libm is for model.kind lstm97; the other "
+                          "kernels use the exact exp")
     if cfg["train"]["momentum"] and m["kind"] != "lstm97":
         raise ConfigError(f"{source}: train.momentum is for model.kind lstm97")
     if cfg["train"]["gradient"] == "full":

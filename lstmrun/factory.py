@@ -25,7 +25,7 @@ def make_model(cfg: dict, task, rng: np.random.Generator):
     if m["kind"] == "lstm97":
         net = LSTM97.random(make_arch(cfg, task), make_init(cfg), rng, reset_act=m["reset_act"])
         net.full_gradient = cfg["train"].get("gradient") == "full"
-        net.fast_exp = cfg["train"].get("exp") == "fast"
+        net.exp_mode = cfg["train"].get("exp", "exact")
         net.set_momentum(float(cfg["train"].get("momentum", 0.0)))
         return net
     if m["kind"] == "guess":

@@ -41,7 +41,7 @@ STATIC = ("IP_NIN", "IP_NOUT", "IP_B", "IP_S", "IP_OG", "IP_G", "IP_H", "IP_OUT"
 LANES_STATIC = (*STATIC, "IP_LANES")
 
 # modules whose jitted functions the kernels call (their code is compiled into the kernel)
-DEPENDENCIES = ("fastexp.py", "judge.py", "kernel_common.py", "lstm97.py")
+DEPENDENCIES = ("exactexp.py", "fastexp.py", "judge.py", "kernel_common.py", "lstm97.py")
 
 _loaded: dict[tuple, object] = {}
 

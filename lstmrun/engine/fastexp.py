@@ -1,8 +1,10 @@
 """A branch-free ``exp`` that LLVM can vectorise, and the logistic function built on it.
 
 Numba calls the C library's scalar ``exp`` for ``np.exp(x)`` on a float: one call per unit and
-step, which LLVM cannot vectorise (the pip build of llvmlite has no SVML). This module computes
-``exp`` without branches or calls, so that a loop of them becomes vector code:
+step, which LLVM cannot vectorise (the pip build of llvmlite has no SVML). The exact path now
+inlines glibc's algorithm instead (``exactexp.py``: the same bits, with branches and a table).
+This module computes ``exp`` without branches, calls or tables, so that a loop of them becomes
+vector code:
 
     n = round(x / ln 2)                      (the 1.5 * 2**52 rounding trick: n sits in the
                                               low bits of t = x log2(e) + 1.5 * 2**52)

@@ -817,7 +817,7 @@ class FRNN(KernelModel):
     @property
     def fast_exp(self) -> bool:
         """The separate output layer's logistic with ``fastexp.fexp`` (vector code over the
-        outputs; config ``train.exp: fast``) instead of the C library's exp."""
+        outputs; config ``train.exp: fast``) instead of the exact exp (``exactexp.gexp``)."""
         return bool(self.ip[IP_FASTEXP])
 
     @fast_exp.setter

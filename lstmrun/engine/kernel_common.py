@@ -3,7 +3,8 @@ Elman), in the manner of pynndescent's ``@njit`` utilities: each is compiled int
 (``inline="always"``), so a kernel's arithmetic is the same operations in the same order as when
 the code was written out in it.
 
-- :func:`logistic`: f(x) = 1 / (1 + e^-x), with the C library's exp or the vectorisable fast exp;
+- :func:`logistic`: f(x) = 1 / (1 + e^-x), with the exact exp (glibc's, inlined), the C library's
+  call or the vectorisable fast exp;
 - :func:`load_z`: put the input x(t) into a source vector (one-hot: O(1));
 - :func:`add_into`: W += dW, row by row (a sequence's summed changes);
 - :func:`momentum_into`: v = m v + dW, W += v (GSS02's momentum), row by row;
@@ -19,16 +20,24 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .exactexp import gexp
 from .fastexp import flogistic
+
+# which exp the logistic uses (``IP_FASTEXP``; config ``train.exp``)
+EXP_EXACT = 0   # glibc's exp, inlined (exactexp.gexp): the C library's bits where that is glibc
+EXP_FAST = 1    # fastexp.fexp: vectorisable, within 2 ulp, changes low bits
+EXP_LIBM = 2    # a call of the platform's C library exp (what "exact" was before gexp)
 
 
 @njit(inline="always", error_model="numpy")
-def logistic(x, fast):
-    """f(x) = 1 / (1 + exp(-x)): with the C library's exp, or (``fast``) the vectorisable
-    ``fastexp.fexp`` (within 2 ulp of it; ``IP_FASTEXP``, config ``train.exp``)."""
-    if fast:
+def logistic(x, mode):
+    """f(x) = 1 / (1 + exp(-x)) with the exp ``mode`` names (EXP_*; a bool ``False`` is
+    EXP_EXACT)."""
+    if mode == EXP_FAST:
         return flogistic(x)
-    return 1.0 / (1.0 + np.exp(-x))
+    if mode == EXP_LIBM:
+        return 1.0 / (1.0 + np.exp(-x))
+    return 1.0 / (1.0 + gexp(-x))
 
 
 @njit(cache=True, inline="always")

@@ -107,7 +107,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
     recm = ip[IP_REC]
     oin = ip[IP_OIN] != 0
     obias = 1.0 if ip[IP_OBIAS] != 0 else 0.0
-    fast = ip[IP_FASTEXP] != 0
+    expm = ip[IP_FASTEXP]               # which exp (kernel_common.EXP_*)
     gcen = ip[IP_GCENTER] != 0
     C = B * S
     H = C + B + (B if og else 0)
@@ -205,7 +205,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     w[(osg + h) * NL + l] += w[(oWh + h * NW + m) * NL + l] * w[(oz + m) * NL + l]
         for h in range(C if gcode == SQ_IDENTITY else 0, H):
             for l in range(NL):
-                w[(osg + h) * NL + l] = logistic(w[(osg + h) * NL + l], fast)
+                w[(osg + h) * NL + l] = logistic(w[(osg + h) * NL + l], expm)
         for j in range(B):
             for l in range(NL):
                 w[(oy + C + j) * NL + l] = w[(osg + C + j) * NL + l]
@@ -264,7 +264,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     w[(ohs + c) * NL + l] = sv
                     w[(odhs + c) * NL + l] = 1.0
                 else:
-                    f = logistic(sv, fast)
+                    f = logistic(sv, expm)
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
                         w[(ohs + c) * NL + l] = 2.0 * f - 1.0
@@ -308,7 +308,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                                                   * w[(oy + c) * NL + l])
                 for l in range(NL):
                     if ocode == SQ_LOGISTIC:
-                        f = logistic(w[(oyo + k) * NL + l], fast)
+                        f = logistic(w[(oyo + k) * NL + l], expm)
                         w[(oyo + k) * NL + l] = f
                         w[(odyo + k) * NL + l] = f * (1.0 - f)
                     else:

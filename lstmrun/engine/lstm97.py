@@ -81,7 +81,7 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
-from .kernel_common import logistic, start_sequence
+from .kernel_common import EXP_FAST, logistic, start_sequence
 from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in judge.py)
     CRIT_ABS, CRIT_LEGAL, CRIT_NONE, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT, M_SSE,
     M_SUMABS, N_METRICS, finish_metrics, judge_step,
@@ -261,8 +261,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     onehot, recurrent (REC_*), input->output, output bias, blocks off (how many of the last blocks
     are not yet part of the net: their cells output 0 and learn nothing -- HS97's sequential
     construction, §4 remedy 1; all B before the cells join, B - k with k blocks grown), forget
-    mode (FG_*), learning-rate decay on/off, stop at the first failing step, peepholes on/off, fast
-    exp on/off, momentum on/off, gate outputs read centred on/off.
+    mode (FG_*), learning-rate decay on/off, stop at the first failing step, peepholes on/off, the
+    exp (kernel_common.EXP_*: exact, fast, libm), momentum on/off, gate outputs read centred on/off.
     fp f64 (3,): the constant state decay (FG_DECAY), the per-step learning-rate factor, the
     momentum. vel f64 (H*NW + K*NU,): with momentum, the velocity of every Wh and Wo entry
     (row-major, Wh first), updated in place when learning (length 0 without momentum).
@@ -301,7 +301,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     lrdec = ip[IP_LRDECAY] != 0
     stop = ip[IP_STOP] != 0
     peep = ip[IP_PEEP] != 0
-    fast = ip[IP_FASTEXP] != 0
+    expm = ip[IP_FASTEXP]               # which exp (kernel_common.EXP_*)
+    fast = expm == EXP_FAST
     mom = ip[IP_MOMENTUM] != 0
     gcen = ip[IP_GCENTER] != 0
     mval = fp[2]
@@ -482,7 +483,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
             # f on the nets in a loop of its own; a linear g leaves the cell inputs' nets as
             # they are
             for h in range(C if gcode == SQ_IDENTITY else 0, HP):
-                w[osg + h] = logistic(w[osg + h], fast)
+                w[osg + h] = logistic(w[osg + h], expm)
             if defer and pending:
                 _weight_changes(w, odWh, odWo, lr_p, xi_p, I, K, B, S, NZ, NW, NU, ze, onehot,
                                 oin, og, obias, fgm, peep, offs_p)
@@ -533,7 +534,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     rh = oWh + (C + B + j) * NW
                     for v in range(S):
                         acc += w[rh + NZ + j * S + v] * w[os_ + j * S + v]
-                    f = logistic(acc, fast)
+                    f = logistic(acc, expm)
                     w[osg + C + B + j] = f
                     w[oyout + j] = f
                     w[oy + C + B + j] = f
@@ -542,7 +543,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     w[ohs + c] = w[os_ + c]
                     w[odhs + c] = 1.0
                 else:
-                    f = logistic(w[os_ + c], fast)
+                    f = logistic(w[os_ + c], expm)
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
                         w[ohs + c] = 2.0 * f - 1.0
@@ -596,7 +597,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                         w[oyo + k] = acc
                 for k in range(KP if ocode == SQ_LOGISTIC else K):
                     if ocode == SQ_LOGISTIC:
-                        f = logistic(w[oyo + k], fast)
+                        f = logistic(w[oyo + k], expm)
                         w[oyo + k] = f
                         w[odyo + k] = f * (1.0 - f)
                     else:

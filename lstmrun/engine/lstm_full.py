@@ -86,8 +86,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
 
     Arguments, metrics and return value as there. ``update_per_step`` is ignored: the summed
     change of a sequence is applied at its end (see the module docstring); with momentum
-    (``IP_MOMENTUM``, ``fp[2]``) through the velocities ``vel`` as there. The fast exp
-    (``IP_FASTEXP``) replaces the C library's in every logistic, as there."""
+    (``IP_MOMENTUM``, ``fp[2]``) through the velocities ``vel`` as there. The exp of
+    every logistic is the one ``IP_FASTEXP`` names (exact, fast or libm), as there."""
     I = ip[IP_NIN]
     K = ip[IP_NOUT]
     B = ip[IP_B]
@@ -104,7 +104,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     fgm = ip[IP_FG]
     lrdec = ip[IP_LRDECAY] != 0
     stop = ip[IP_STOP] != 0
-    fast = ip[IP_FASTEXP] != 0
+    expm = ip[IP_FASTEXP]               # which exp (kernel_common.EXP_*)
     mom = ip[IP_MOMENTUM] != 0
     mval = fp[2]
     C = B * S
@@ -188,7 +188,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                 if gcode == SQ_IDENTITY and h < C:
                     sg[h] = acc
                 else:
-                    sg[h] = logistic(acc, fast)
+                    sg[h] = logistic(acc, expm)
             for j in range(B):
                 ycur[C + j] = sg[C + j]
                 if og:
@@ -226,7 +226,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     hv = s[c]
                     dhv = 1.0
                 else:
-                    f = logistic(s[c], fast)
+                    f = logistic(s[c], expm)
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
                         hv = 2.0 * f - 1.0
@@ -256,7 +256,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                 for c in range(C):
                     acc += Wo[k, zr + c] * ycur[c]
                 if ocode == SQ_LOGISTIC:
-                    f = logistic(acc, fast)
+                    f = logistic(acc, expm)
                     yo[k] = f
                     dyo[k] = f * (1.0 - f)
                 else:

@@ -8,7 +8,11 @@ from . import codegen, lstm97, lstm_full
 from . import lanes as lanes_mod
 from .arch import SQUASH, Arch, Init, init_weights
 from .judge import N_METRICS
+from .kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM
 from .kernelmodel import CRITERIA, KernelModel, step_flags  # noqa: F401  (model.step_flags)
+
+# config train.exp -> the kernels' IP_FASTEXP
+EXP_MODES = {"exact": EXP_EXACT, "fast": EXP_FAST, "libm": EXP_LIBM}
 
 
 class LSTM97(KernelModel):
@@ -47,9 +51,10 @@ class LSTM97(KernelModel):
         # learn with the exact gradient (BPTT through each whole sequence, engine/lstm_full.py)
         # instead of the truncated 1997 rule; frozen-weight runs are the same either way
         self.full_gradient = False
-        # exp in the logistic: the C library's (False) or the vectorisable fastexp.fexp (True;
-        # within 2 ulp; config train.exp; README "Speed" for where it pays)
-        self.fast_exp = False
+        # exp in the logistic (config train.exp): "exact" (glibc's, inlined: exactexp.gexp),
+        # "fast" (the vectorisable fastexp.fexp, within 2 ulp; docs/speed.md for where it pays)
+        # or "libm" (a call of the platform's C library)
+        self.exp_mode = "exact"
         self.hbias = np.ascontiguousarray(Mh[:, I])
         # the kernel takes the wiring as these flags: check the masks have that structure
         expect_h = np.zeros_like(Mh)
@@ -70,6 +75,15 @@ class LSTM97(KernelModel):
     def random(cls, arch: Arch, init: Init, rng: np.random.Generator, reset_act: float = 0.0):
         Wh, Wo = init_weights(arch, init, rng)
         return cls(arch, Wh, Wo, reset_act)
+
+    @property
+    def fast_exp(self) -> bool:
+        """``exp_mode == "fast"`` (setting it True or False picks "fast" or "exact")."""
+        return self.exp_mode == "fast"
+
+    @fast_exp.setter
+    def fast_exp(self, on: bool) -> None:
+        self.exp_mode = "fast" if on else "exact"
 
     @property
     def momentum(self) -> float:
@@ -108,7 +122,7 @@ class LSTM97(KernelModel):
         net = LSTM97(self.arch, self.Wh.copy(), self.Wo.copy(), self.reset_act)
         net.enable_blocks(self.blocks_enabled)
         net.lr_decay, net.stop_at_error = self.lr_decay, self.stop_at_error
-        net.full_gradient, net.fast_exp = self.full_gradient, self.fast_exp
+        net.full_gradient, net.exp_mode = self.full_gradient, self.exp_mode
         net.set_momentum(self.momentum)
         net.vel = self.vel.copy()
         return net
@@ -134,7 +148,7 @@ class LSTM97(KernelModel):
             fp = fp.copy()
             fp[1] = float(self.lr_decay)
         ip[lstm97.IP_STOP] = int(self.stop_at_error)
-        ip[lstm97.IP_FASTEXP] = int(self.fast_exp)
+        ip[lstm97.IP_FASTEXP] = EXP_MODES[self.exp_mode]
         kern = codegen.kernel(ip)
         if learn and self.full_gradient:
             if self.arch.peepholes:
@@ -207,7 +221,7 @@ def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
     ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
     ip[:lstm97.N_IP] = net0.ip
     ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
-    ip[lstm97.IP_FASTEXP] = int(net0.fast_exp)
+    ip[lstm97.IP_FASTEXP] = EXP_MODES[net0.exp_mode]
     ip[lanes_mod.IP_LANES] = nl
     lrs = np.full(nl, float(lr))
     metrics = np.empty((len(order), N_METRICS))

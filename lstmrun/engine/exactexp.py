@@ -1,0 +1,145 @@
+"""The C library's ``exp``, inlined: glibc's algorithm (2.28 and later, the build for CPUs with
+fused multiply-add) written out in Numba, so that a kernel computes the same bits without a call.
+
+Why: ``train.exp: exact`` (the configs' default) meant a call of the C library's scalar ``exp``
+per logistic; on an AVX2 CPU the 12 calls of a 2c/adding step took 125 of its 216 ns
+(``bench/exp_floor.py``, docs/speed.md). A call cannot be inlined, scheduled with its neighbours
+or vectorised; this function can, and returns what glibc's ``exp`` returns, bit for bit, on
+x86-64 Linux with glibc >= 2.28 and FMA hardware (the ``__exp_fma`` variant that glibc selects
+there; ``tests/test_exactexp.py`` compares them on millions of inputs and every special case).
+On any other platform the C library's ``exp`` may differ in the last bit from this one, so
+results become the same on every platform instead of following its C library.
+
+The algorithm (Szabolcs Nagy's, glibc ``sysdeps/ieee754/dbl-64/e_exp.c``, N = 128):
+
+    k = round(x N / ln 2)                 kd = fma(x, N/ln2, 1.5 * 2**52); ki = bits(kd); kd -= shift
+    r = x - k ln2/N                       two fmas with ln2/N split into hi and lo
+    exp(x) = 2**(k/N) exp(r)             2**(j/N) = scale (1 + tail), j = k mod N, from a table
+           ~ scale + scale (tail + r + r^2 (C2 + r C3) + r^4 (C4 + r C5))
+
+Each multiply-add that the FMA build of glibc fuses is an explicit ``fma`` here (LLVM's
+``llvm.fma.f64``, never contracted or reassociated otherwise, since Numba's default is strict
+IEEE), in the order of its instructions (read from the disassembly of ``__ieee754_exp_fma``,
+glibc 2.36). The table is not copied: ``_table()`` computes 2**(j/128) correctly rounded and its
+relative remainder, which equals glibc's ``__exp_data.tab`` in all 256 entries (tested). The
+four polynomial coefficients and the ln2/N split are glibc's constants, given in hex.
+"""
+
+from __future__ import annotations
+
+import struct
+from decimal import Decimal, localcontext
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+from .fastexp import _bits_to_f64, _f64_to_bits
+
+_N = 128
+_INVLN2N = float.fromhex("0x1.71547652b82fep7")         # N / ln 2
+_NEGLN2HIN = float.fromhex("-0x1.62e42fefa0000p-8")      # -(ln 2 / N), high part
+_NEGLN2LON = float.fromhex("-0x1.cf79abc9e3b3ap-47")     # -(ln 2 / N), low part
+_C2 = float.fromhex("0x1.ffffffffffdbdp-2")
+_C3 = float.fromhex("0x1.555555555543cp-3")
+_C4 = float.fromhex("0x1.55555cf172b91p-5")
+_C5 = float.fromhex("0x1.1111167a4d017p-7")
+_SHIFT = float.fromhex("0x1.8p52")
+_TWO_M1022 = float.fromhex("0x1p-1022")
+_TWO_P1009 = float.fromhex("0x1p1009")
+_M64 = (1 << 64) - 1
+
+
+def _bits(d: float) -> int:
+    return struct.unpack("<Q", struct.pack("<d", d))[0]
+
+
+def _signed(u: int) -> int:
+    return u - (1 << 64) if u >= 1 << 63 else u
+
+
+def _table() -> tuple[np.ndarray, np.ndarray]:
+    """``tail[j]`` and ``sbits[j]`` for j < 128: 2**(j/128) = asdouble(sbits[j] + (j << 45)) *
+    (1 + tail[j]), the double correctly rounded and the remainder relative to it, rounded."""
+    tail = np.empty(_N)
+    sbits = np.empty(_N, np.int64)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for j in range(_N):
+            exact = Decimal(2) ** (Decimal(j) / Decimal(_N))
+            hi = float(exact)                           # float(Decimal) rounds correctly
+            tail[j] = float((exact - Decimal(hi)) / Decimal(hi))
+            sbits[j] = _signed((_bits(hi) - (j << 45)) & _M64)
+    return tail, sbits
+
+
+_TAIL, _SBITS = _table()
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a * b + c rounded once (LLVM's ``llvm.fma.f64``: one instruction where the CPU has FMA)."""
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, signature, args):
+        f64 = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [f64], ir.FunctionType(f64, [f64, f64, f64]))
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+@njit(inline="always", error_model="numpy")
+def _specialcase(tmp, sbits, ki):
+    """|x| in [512, 1024): scale's exponent may be out of range (glibc's ``specialcase``)."""
+    if (ki & 0x80000000) == 0:          # k > 0
+        scale = _bits_to_f64(sbits - (1009 << 52))
+        return fma(scale, tmp, scale) * _TWO_P1009
+    scale = _bits_to_f64(sbits + (1022 << 52))   # k < 0: care in the subnormal range
+    st = tmp * scale
+    y = scale + st
+    if y < 1.0:
+        hi = y + 1.0
+        lo = (scale - y) + st
+        y = ((((1.0 - hi) + y) + lo) + hi) - 1.0
+        if y == 0.0:
+            y = 0.0
+    return y * _TWO_M1022
+
+
+@njit(inline="always", error_model="numpy")
+def gexp(x):
+    """exp(x), bit for bit glibc's (module docstring)."""
+    ix = _f64_to_bits(x)
+    abstop = (ix >> 52) & 0x7FF
+    special = False
+    if abstop - 0x3C9 < 0:              # |x| < 2**-54 (and 0): 1 + x
+        return x + 1.0
+    if abstop - 0x3C9 >= 0x3F:          # |x| >= 512, inf, NaN
+        if abstop >= 0x409:             # |x| >= 1024
+            if ix == -0x10000000000000:  # -inf (bits 0xfff0000000000000)
+                return 0.0
+            if abstop >= 0x7FF:         # +inf, NaN
+                return x + 1.0
+            return 0.0 if ix < 0 else np.inf
+        special = True                  # 512 <= |x| < 1024: the exponent needs care
+    kd = fma(x, _INVLN2N, _SHIFT)
+    ki = _f64_to_bits(kd)
+    kd = kd - _SHIFT
+    r = fma(kd, _NEGLN2HIN, x)
+    r = fma(kd, _NEGLN2LON, r)
+    j = ki & 0x7F
+    top = ki << 45
+    p23 = fma(r, _C3, _C2)
+    tr = r + _TAIL[j]
+    sbits = _SBITS[j] + top
+    r2 = r * r
+    p45 = fma(r, _C5, _C4)
+    t = fma(p23, r2, tr)
+    r4 = r2 * r2
+    tmp = fma(r4, p45, t)
+    if special:
+        return _specialcase(tmp, sbits, ki)
+    scale = _bits_to_f64(sbits)
+    return fma(scale, tmp, scale)

@@ -1,0 +1,181 @@
+"""The inlined exact exp (``lstmrun/engine/exactexp.py``) and ``train.exp: exact | libm``.
+
+- its table is 2**(j/128) correctly rounded with the rounding remainder (computed independently
+  here with ``fractions``), and it is within 0.51 ulp of the true exp (``decimal``, 60 digits):
+  checks that hold on every platform;
+- it equals the C library's ``exp`` bit for bit on millions of inputs over the whole range and
+  every special case, where the C library is glibc >= 2.28 on x86-64 with FMA (glibc then runs
+  the FMA build of the same algorithm; elsewhere the test is skipped: the C library is then
+  another exp);
+- the LSTM kernels (generic, specialised, full gradient, lanes) train to the same bits with it as
+  with the C library's call (``train.exp: libm``), there too;
+- the config switch.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from decimal import Decimal, localcontext
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numba import njit
+from test_engine import EXP1_3x2, make_chunk
+
+from lstmrun.config import ConfigError, load
+from lstmrun.engine.arch import Arch, Init, init_weights
+from lstmrun.engine.exactexp import _SBITS, _TAIL, gexp
+from lstmrun.engine.model import LSTM97, train_lanes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _glibc_fma() -> bool:
+    """The C library's exp is glibc's FMA build of the algorithm exactexp ports."""
+    name, version = platform.libc_ver()
+    if name != "glibc" or platform.machine() != "x86_64":
+        return False
+    if tuple(int(v) for v in version.split(".")[:2]) < (2, 28):
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "fma" in flags and "avx2" in flags
+
+
+needs_glibc_fma = pytest.mark.skipif(not _glibc_fma(), reason="the C library's exp is not glibc's "
+                                     "FMA build here; exactexp is compared with it only there")
+
+
+@njit(error_model="numpy")
+def _gexp_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = gexp(x[i])
+
+
+@njit(error_model="numpy")
+def _libm_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = np.exp(x[i])
+
+
+def _both(x):
+    a, b = np.empty_like(x), np.empty_like(x)
+    _gexp_all(x, a)
+    _libm_all(x, b)
+    return a, b
+
+
+def test_table_is_two_to_the_j_over_128_and_its_remainder():
+    for j in range(128):
+        scale = float(np.int64(_SBITS[j] + (j << 45)).view(np.float64))
+        with localcontext() as ctx:
+            ctx.prec = 50
+            exact = Decimal(2) ** (Decimal(j) / Decimal(128))
+            # scale is the double nearest 2**(j/128): within half its ulp
+            assert abs(Decimal(scale) - exact) <= Decimal(math.ulp(scale)) / 2
+            # (1 + tail) scale is 2**(j/128) to far better than a double
+            err = abs(Decimal(scale) * (1 + Decimal(_TAIL[j])) - exact) / exact
+            assert err < Decimal(2) ** -100
+        rem = (Fraction(exact) - Fraction(scale)) / Fraction(scale)
+        assert abs(Fraction(_TAIL[j]) - rem) <= Fraction(math.ulp(_TAIL[j])) / 2 if j else _TAIL[j] == 0
+
+
+def test_within_half_an_ulp_and_a_bit_of_the_true_exp():
+    x = np.random.default_rng(5).uniform(-700.0, 700.0, 3000)
+    x[:1000] /= 700.0
+    out = np.empty_like(x)
+    _gexp_all(x, out)
+    worst = 0.0
+    with localcontext() as ctx:
+        ctx.prec = 60
+        for xi, yi in zip(x, out):
+            true = Decimal(float(xi)).exp()
+            worst = max(worst, float(abs(Decimal(float(yi)) - true) / Decimal(math.ulp(float(yi)))))
+    assert worst < 0.51
+
+
+def test_special_values():
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e4, -1e4, 709.79, 2.0 ** -60])
+    out = np.empty_like(x)
+    _gexp_all(x, out)
+    assert out[0] == 1.0 and out[1] == 1.0 and out[2] == np.inf and out[3] == 0.0
+    assert np.isnan(out[4]) and out[5] == np.inf and out[6] == 0.0 and out[7] == np.inf
+    assert out[8] == 1.0
+    # the subnormal range: exp(-740) = 4.2e-322 is a subnormal, exp(-746) rounds to 0
+    _gexp_all(np.array([-740.0, -746.0]), out[:2])
+    assert 0.0 < out[0] < 1e-320 and out[1] == 0.0
+
+
+@needs_glibc_fma
+@pytest.mark.parametrize("lo, hi", [(-1.0, 1.0), (-40.0, 40.0), (-746.0, 710.0), (-1100.0, 1100.0),
+                                    (-746.0, -700.0), (-1024.0, -512.0), (512.0, 1024.0),
+                                    (-3e-16, 3e-16)])
+def test_equals_the_c_library_bit_for_bit(lo, hi):
+    a, b = _both(np.random.default_rng(int(abs(lo)) + 7).uniform(lo, hi, 1_000_000))
+    assert np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+@needs_glibc_fma
+def test_equals_the_c_library_on_special_and_boundary_values():
+    tiny = [2.0 ** -54, -(2.0 ** -54), 2.0 ** -55, np.nextafter(2.0 ** -54, 0), 5e-324, -5e-324]
+    edges = [512.0, -512.0, np.nextafter(512.0, 0), 1024.0, -1024.0, np.nextafter(1024.0, 0),
+             709.782712893384, np.nextafter(709.782712893384, 1000), -708.3964185322641,
+             -745.1332191019411, -745.1332191019412, -745.2]
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, *tiny, *edges])
+    a, b = _both(x)
+    same = (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+    assert same.all(), x[~same]
+
+
+def _train(exp_mode, name, seed, kind):
+    """Weights and metrics after training one net (three in one lanes call) with ``exp_mode``."""
+    rng = np.random.default_rng(seed)
+    if name == "exp1":   # Exp 1's net: one-hot inputs, targets at every step, output-gate biases
+        arch, init = EXP1_3x2
+        onehot, target = True, "every"
+    else:                # 2c's net: 2 blocks of 1 cell, real inputs, no biases, target at the end
+        arch, init = Arch(4, 2, 2, 1, biases="none"), Init(scale=0.2)
+        onehot, target = False, "end"
+    nets, chunks, orders = [], [], []
+    for _ in range(3 if kind == "lanes" else 1):
+        Wh, Wo = init_weights(arch, init, rng)
+        net = LSTM97(arch, Wh, Wo)
+        net.exp_mode = exp_mode
+        net.full_gradient = kind == "full"
+        nets.append(net)
+        ch = make_chunk(rng, 8, arch.n_in, arch.n_out, onehot=onehot, lengths=(4, 30),
+                        target=target, real_targets=not onehot)
+        chunks.append(ch)
+        orders.append(rng.integers(0, ch.n, size=12))
+    if kind == "lanes":
+        ms = train_lanes(nets, chunks, orders, lr=0.5)
+    else:
+        ms = [nets[0].run(chunks[0], orders[0], learn=True, lr=0.5,
+                          update_per_step=kind != "full")]
+    return np.concatenate([np.concatenate([n.Wh.ravel(), n.Wo.ravel(), m.ravel()])
+                           for n, m in zip(nets, ms)])
+
+
+@needs_glibc_fma
+@pytest.mark.parametrize("specialise", ["0", pytest.param("1", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("name", ["exp1", "2c"])
+@pytest.mark.parametrize("kind", ["step", "full", "lanes"])
+def test_kernels_train_to_the_c_library_bits(name, kind, specialise, monkeypatch):
+    """The generic kernels here; the specialised ones (compiled per architecture, SLP on, where
+    LLVM may vectorise the inlined exp) in the slow tier."""
+    monkeypatch.setenv("LSTMRUN_SPECIALIZE", specialise)
+    a = _train("exact", name, 11, kind)
+    b = _train("libm", name, 11, kind)
+    assert np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+def test_config_switch():
+    cfg = load(ROOT / "configs/paper/exp2c_q50_p50.yaml", ["train.exp=libm"])
+    assert cfg["train"]["exp"] == "libm"
+    with pytest.raises(ConfigError, match="libm is for model.kind lstm97"):
+        load(ROOT / "configs/paper/exp2a_rtrl_p10.yaml", ["train.exp=libm"])
