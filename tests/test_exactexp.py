@@ -156,7 +156,7 @@ def _train(exp_mode, name, seed, kind):
         ms = train_lanes(nets, chunks, orders, lr=0.5)
     else:
         ms = [nets[0].run(chunks[0], orders[0], learn=True, lr=0.5,
-                          update_per_step=kind != "full")]
+                          update_per_step=kind == "step")]
     return np.concatenate([np.concatenate([n.Wh.ravel(), n.Wo.ravel(), m.ravel()])
                            for n, m in zip(nets, ms)])
 
@@ -164,10 +164,11 @@ def _train(exp_mode, name, seed, kind):
 @needs_glibc_fma
 @pytest.mark.parametrize("specialise", ["0", pytest.param("1", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", ["exp1", "2c"])
-@pytest.mark.parametrize("kind", ["step", "full", "lanes"])
+@pytest.mark.parametrize("kind", ["step", "sequence", "full", "lanes"])
 def test_kernels_train_to_the_c_library_bits(name, kind, specialise, monkeypatch):
-    """The generic kernels here; the specialised ones (compiled per architecture, SLP on, where
-    LLVM may vectorise the inlined exp) in the slow tier."""
+    """Weight changes every step, summed over each sequence, the full gradient, three nets in one
+    lanes call; the generic kernels here, the specialised ones (compiled per architecture, SLP
+    on, where LLVM may vectorise the inlined exp) in the slow tier."""
     monkeypatch.setenv("LSTMRUN_SPECIALIZE", specialise)
     a = _train("exact", name, 11, kind)
     b = _train("libm", name, 11, kind)
