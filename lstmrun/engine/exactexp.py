@@ -90,9 +90,11 @@ def fma(typingctx, a, b, c):
     return sig, codegen
 
 
-@njit(inline="always", error_model="numpy")
+@njit(error_model="numpy")
 def _specialcase(tmp, sbits, ki):
-    """|x| in [512, 1024): scale's exponent may be out of range (glibc's ``specialcase``)."""
+    """|x| in [512, 1024): scale's exponent may be out of range (glibc's ``specialcase``). A call,
+    not inlined: the kernels never reach it in practice, and inlining it into every logistic made
+    the generic kernel's compile 8% longer (55 against 51 s, 2-core VM) for nothing."""
     if (ki & 0x80000000) == 0:          # k > 0
         scale = _bits_to_f64(sbits - (1009 << 52))
         return fma(scale, tmp, scale) * _TWO_P1009
@@ -110,7 +112,9 @@ def _specialcase(tmp, sbits, ki):
 
 @njit(inline="always", error_model="numpy")
 def gexp(x):
-    """exp(x), bit for bit glibc's (module docstring)."""
+    """exp(x), bit for bit glibc's (module docstring). Inlined by Numba into each caller: left to
+    LLVM's own inliner, the engine measured no faster than with the C library's call (adding_t100
+    212 against 207 ns a step, ``bench_engine.py``), inlined 1.1x faster (190 against 207)."""
     ix = _f64_to_bits(x)
     abstop = (ix >> 52) & 0x7FF
     special = False
