@@ -568,3 +568,25 @@ def test_centred_gate_sources_inspect_trace():
     for q in range(3):
         np.testing.assert_allclose(trace(net, chunk, q)["outputs"],
                                    ref_forward(CENTRED, net.Wh, net.Wo, chunk, q), atol=1e-12)
+
+
+def test_step_flags_per_step():
+    """``kernelmodel.step_flags``: FLAG_TRAIN where a step has a target, FLAG_JUDGE where the
+    criterion mask (else the target) says, as uint8; checked against the definition on random
+    masks, with and without a criterion mask."""
+    from lstmrun.engine import judge
+    from lstmrun.engine.kernelmodel import step_flags
+
+    g = np.random.default_rng(4)
+    for masked in (False, True):
+        T = 1000
+        has = (g.random(T) < 0.3).astype(np.uint8)
+        chunk = make_chunk(g, 1, 2, 1, lengths=T)
+        chunk.has_target = has
+        crit = (g.random(T) < 0.5).astype(np.uint8)
+        chunk.extra = {"criterion_mask": crit} if masked else {}
+        judged = crit if masked else has
+        want = np.array([judge.FLAG_TRAIN * (h != 0) + judge.FLAG_JUDGE * (j != 0)
+                         for h, j in zip(has, judged)], np.uint8)
+        got = step_flags(chunk)
+        assert got.dtype == np.uint8 and np.array_equal(got, want)

@@ -273,6 +273,39 @@ def test_exp2c_structure():
     assert len(s) == L[0] + 1 and s[0] == "b" and s[-2] == "e" and s[1] == s[-1] in ("x", "y")
 
 
+@pytest.mark.parametrize("P", [1, 2, 50, 1000, 65_537, 2**31 - 1])
+def test_int32_draws_are_the_int64_draws(P):
+    """Exp 2c draws its distractors as int32 directly (no int64 array and copy: issue 19, item 3).
+    NumPy draws a range below 2**32 through the same buffered 32-bit Lemire routine for either
+    dtype, so the values and the generator's state afterwards are those of the int64 draw that
+    every earlier run made."""
+    a, b = rng(7), rng(7)
+    x = a.integers(0, P, size=10_001).astype(np.int32)
+    y = b.integers(0, P, size=10_001, dtype=np.int32)
+    assert y.dtype == np.int32 and np.array_equal(x, y)
+    assert a.bit_generator.state == b.bit_generator.state
+
+
+def test_exp2c_draws_in_the_documented_order():
+    """cls (n), then k (n, geometric), then the T distractors, from one generator (a fixed
+    order: the streams of earlier runs)."""
+    q, P, n = 6, 5, 40
+    c = make("exp2c", q=q, p=P).sample(rng(3), n)
+    g = rng(3)
+    cls = g.integers(0, 2, size=n)
+    k = g.geometric(0.1, size=n) - 1
+    x = g.integers(0, P, size=int((q + k + 3).sum()))
+    off = c.offsets
+    assert np.array_equal(np.diff(off), q + k + 3)
+    assert np.array_equal(c.extra["cls"], cls)
+    inner = np.ones(len(x), bool)
+    inner[off[:-1]] = inner[off[:-1] + 1] = inner[off[1:] - 1] = False
+    assert np.array_equal(c.x_idx[inner], x[inner])
+    g2 = rng(3)
+    make("exp2c", q=q, p=P).sample(g2, n)
+    assert g2.bit_generator.state == g.bit_generator.state
+
+
 def test_exp2c_length_distribution_A8():
     """A8: k extra distractors with P(k) = 0.9^k * 0.1 (mean 9, variance 90). The string has
     q + k + 4 symbols (expected q + 13; the paper states q + 14), the net sees q + k + 3 inputs

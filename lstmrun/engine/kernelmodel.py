@@ -17,8 +17,11 @@ def step_flags(chunk: Chunk) -> np.ndarray:
     judged = chunk.extra.get("criterion_mask")
     if judged is None:
         judged = chunk.has_target
-    return ((chunk.has_target != 0) * judge.FLAG_TRAIN
-            + (judged != 0) * judge.FLAG_JUDGE).astype(np.uint8)
+    # in uint8 throughout (bool viewed as 0/1 bytes): a tenth of the time of int64 arithmetic and
+    # a cast, which was 9% of a 2c q = 1000 trial (a million steps a chunk; issue 19, item 3)
+    flags = (chunk.has_target != 0).view(np.uint8) * np.uint8(judge.FLAG_TRAIN)
+    flags |= (judged != 0).view(np.uint8) * np.uint8(judge.FLAG_JUDGE)
+    return flags
 
 
 class KernelModel:

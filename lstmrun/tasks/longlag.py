@@ -152,7 +152,10 @@ class Exp2cTask(SequenceTask):
         lengths = n_dist + 3  # b, c, distractors, e
         offsets = offsets_of(lengths)
         T = int(offsets[-1])
-        x_idx = rng.integers(0, self.P, size=T).astype(np.int32)
+        # drawn as int32 directly: the same values and generator state as the int64 draw and cast
+        # of earlier versions (tests/test_longlag_tasks.py), without the 8 MB array and copy of a
+        # q = 1000 chunk (issue 19, item 3)
+        x_idx = rng.integers(0, self.P, size=T, dtype=np.int32)
         starts, last = offsets[:-1], offsets[1:] - 1
         x_idx[starts] = self.B
         x_idx[starts + 1] = self.X + cls
