@@ -81,8 +81,12 @@ def test_table_is_two_to_the_j_over_128_and_its_remainder():
             # (1 + tail) scale is 2**(j/128) to far better than a double
             err = abs(Decimal(scale) * (1 + Decimal(_TAIL[j])) - exact) / exact
             assert err < Decimal(2) ** -100
+        # tail is that remainder, relative to scale, correctly rounded (0 for j = 0: 2**0 = 1)
         rem = (Fraction(exact) - Fraction(scale)) / Fraction(scale)
-        assert abs(Fraction(_TAIL[j]) - rem) <= Fraction(math.ulp(_TAIL[j])) / 2 if j else _TAIL[j] == 0
+        if j == 0:
+            assert _TAIL[0] == 0.0
+        else:
+            assert abs(Fraction(_TAIL[j]) - rem) <= Fraction(math.ulp(_TAIL[j])) / 2
 
 
 def test_within_half_an_ulp_and_a_bit_of_the_true_exp():
