@@ -4,7 +4,8 @@ Issue 19's second target asks 16 trials of ``configs/paper/exp4_adding_t100.yaml
 to reach 2.5x the one-net kernel's time steps/s. The config trains with ``train.exp: exact``: every
 logistic called the C library's ``exp`` (now ``train.exp: libm``), a scalar call that no lane
 layout vectorises while staying bit-identical to the one-trial path; since session 12 it computes
-the same bits inline (``engine/exactexp.py``), which LLVM can schedule and vectorise. A net-step needs one such call per hidden unit (cells' g and
+the same bits inline (``engine/exactexp.py``: scalar code with branches and a table lookup, which
+LLVM schedules with the rest of the step). A net-step needs one exp per hidden unit (cells' g and
 the gates; HS97 eqs. 7-9) and per cell's h, whatever the layout, so ``exps per step x ns per exp``
 is a floor under the time of a net-step in lockstep, and ``engine ns/step / floor`` the most any
 lanes kernel can gain over the one-net kernel.
