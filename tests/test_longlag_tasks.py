@@ -293,7 +293,7 @@ def test_exp2c_draws_in_the_documented_order():
     c = make("exp2c", q=q, p=P).sample(rng(3), n)
     g = rng(3)
     cls = g.integers(0, 2, size=n)
-    k = g.geometric(0.1, size=n) - 1
+    k = g.geometric(1.0 - Exp2cTask.continue_prob, size=n) - 1
     x = g.integers(0, P, size=int((q + k + 3).sum()))
     off = c.offsets
     assert np.array_equal(np.diff(off), q + k + 3)
