@@ -15,7 +15,8 @@ Cases (each exactly as ``lstmrun train`` runs it):
 - extra cases, run only when named in ``--cases``: ``rtrl_2a_p4``, ``rtrl_2a_p100``,
   ``bptt_2a_p100``: the Exp 2a baselines of HS97 Table 2 (36 / 10,404 weights; one self-recurrent
   hidden unit, non-recurrent outputs); the numpy peer of ``bptt_2a_p100`` is the NumPy RTRL with
-  per-sequence changes (the same exact gradient).
+  per-sequence changes (the same exact gradient); ``2b_p100``: Exp 2b's net with all 10 cells
+  grown (104 logistic outputs judged every step: the most exps a step of any LSTM row).
 
 Peers:
 - ``engine-generic``: the same Numba kernel without per-architecture specialisation (LSTM cases);
@@ -78,6 +79,10 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
     chunk, order = case_data(cfg, task, rng, n_seqs)
     net0 = make_model(cfg, task, rng)
     lstm = cfg["model"]["kind"] == "lstm97"
+    if lstm and cfg["train"].get("grow"):
+        # sequential construction (2a, 2b): every block on, as a trial that fails runs most of
+        # its budget
+        net0.enable_blocks(net0.arch.blocks)
     per_step = cfg["train"]["update"] == "step"
     lr = cfg["train"]["lr"]
     steps = int(chunk.lengths()[order].sum())
@@ -231,7 +236,7 @@ def main(argv=None):
     def n(full, least):
         return max(int(full * s), least)
 
-    extra = ("rtrl_2a_p4", "rtrl_2a_p100", "bptt_2a_p100")
+    extra = ("rtrl_2a_p4", "rtrl_2a_p100", "bptt_2a_p100", "2b_p100")
     wanted = [x for x in a.cases.split(",") if x]
 
     def case(name, *args):
@@ -248,6 +253,7 @@ def main(argv=None):
              torch_opts),
         case("2c_q1000", "exp2c_q1000_p1000.yaml", [], n(1024, 1), n(5, 1), n(20, 2),
              torch_opts),
+        case("2b_p100", "exp2b_p100.yaml", [], n(1000, 1), n(5, 1)),
         case("rtrl_h3", "exp1_erg_rtrl_h3.yaml", [], n(5000, 1), n(500, 50)),
         case("rtrl_h12", "exp1_erg_rtrl_h12.yaml", [], n(2000, 1), n(500, 50)),
         case("rtrl_2a_p4", "exp2a_rtrl_p4_lr1.yaml", [], n(50000, 1), n(2000, 200)),
