@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from numba import njit
 from test_engine import EXP1_3x2, make_chunk
+from test_fastexp import _libm_all  # the C library's exp over an array (Numba's np.exp)
 
 from lstmrun.config import ConfigError, load
 from lstmrun.engine.arch import Arch, Init, init_weights
@@ -55,12 +56,6 @@ needs_glibc_fma = pytest.mark.skipif(not _glibc_fma(), reason="the C library's e
 def _gexp_all(x, out):
     for i in range(x.shape[0]):
         out[i] = gexp(x[i])
-
-
-@njit(error_model="numpy")
-def _libm_all(x, out):
-    for i in range(x.shape[0]):
-        out[i] = np.exp(x[i])
 
 
 def _both(x):
