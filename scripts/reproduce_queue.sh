@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Run paper rows one after another into `make reproduce`'s run folders, in the order given.
+#
+#   scripts/reproduce_queue.sh ROW [ROW ...]        (ROW: a config stem of configs/paper/)
+#
+# `make reproduce` runs every row of configs/paper/ in one sweep, in the order of the file names,
+# so its long rows (2b, the 2c rows at q = 1000: tens of CPU-hours) come before its short ones.
+# This script runs the same run folders (results/reproduction/runs/<row>, the same trials bit for
+# bit: a trial's result depends on its seed only) in an order of our choosing, one row at a time,
+# `--jobs 1` each, so two queues can share a 2-core machine; it writes the sweep's manifest first,
+# so that `make reproduce` afterwards resumes the same folders, finds them done and writes the
+# report. Each row resumes where it stopped (finished trials kept, a running trial from its last
+# checkpoint), so the script can be killed and started again, on another machine too once the run
+# folders have been copied there (checkpoints included).
+#
+# Environment: RUNS (default results/reproduction/runs), LSTMRUN (default .venv/bin/lstmrun),
+# CHECKPOINT_EVERY (seconds, default 300).
+set -u
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-results/reproduction/runs}
+LSTMRUN=${LSTMRUN:-.venv/bin/lstmrun}
+PY=$(dirname "$LSTMRUN")/python
+EVERY=${CHECKPOINT_EVERY:-300}
+
+# the manifest `lstmrun sweep configs/paper/*.yaml --out $RUNS` writes (make reproduce's sweep)
+"$PY" - "$RUNS" <<'EOF' || exit 2
+import sys
+from pathlib import Path
+from lstmrun.sweep import check_manifest, make_points, write_manifest
+out = Path(sys.argv[1])
+points = make_points(sorted(str(p) for p in Path("configs/paper").glob("*.yaml")), [], [], [])
+if (out / "sweep.json").exists():
+    check_manifest(out, points)       # raises if the folder holds another sweep
+else:
+    write_manifest(out, points)
+EOF
+
+for row in "$@"; do
+    cfg=configs/paper/$row.yaml
+    [ -f "$cfg" ] || { echo "reproduce_queue: no $cfg" >&2; exit 2; }
+    dir=$RUNS/$row
+    if [ -f "$dir/meta.json" ]; then
+        "$LSTMRUN" train "$cfg" --resume "$dir" --jobs 1 --checkpoint-every "$EVERY" -q
+    else
+        "$LSTMRUN" train "$cfg" --out "$dir" --jobs 1 --checkpoint-every "$EVERY" -q
+    fi
+    rc=$?
+    echo "$(date -u +%FT%TZ) $row exit $rc"
+    # 130/143: interrupted (Ctrl-C, SIGTERM): stop the queue; other failures: go on to the next row
+    if [ $rc -eq 130 ] || [ $rc -eq 143 ]; then exit $rc; fi
+done
