@@ -22,8 +22,9 @@ Peers:
 - ``engine-generic``: the same Numba kernel without per-architecture specialisation (LSTM cases);
 - ``engine-fastexp`` / ``engine-exactexp``: the engine with the other ``train.exp`` setting than
   the case's config (``fastexp.py``; the LSTM cases and the 2a p=100 baselines);
-- ``engine-libmexp`` (LSTM cases with ``train.exp: exact``): the engine calling the C library's
-  ``exp`` (``train.exp: libm``) instead of its inlined copy (``exactexp.py``): the same bits;
+- ``engine-inlineexp`` / ``engine-callexp`` (LSTM cases with ``train.exp: exact``): the engine
+  computing the exact exp the other way than ``exactexp.exact_impl()`` chose on this machine:
+  the port inlined, or the C library's call where that is the same algorithm (the same bits);
 - ``plain-numba`` (the Exp 1 cases): ``bench/plain_lstm.py``, the same rule written plainly in
   Numba (2-D arrays, dense partials, the C library's exp, no specialisation): issue 19's speed
   reference (``tests/test_bench_peers.py`` checks it equal to the engine); ``plain-numba-const``:
@@ -133,12 +134,17 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
         net.train(chunk, order, lr=lr, update_per_step=per_step)
         return time.perf_counter() - t0
 
-    def libm_exp():
+    def exact_other_impl(impl):
+        from lstmrun.engine.exactexp import set_exact_impl
+
         net = net0.copy()
-        net.exp_mode = "libm"
-        t0 = time.perf_counter()
-        net.train(chunk, order, lr=lr, update_per_step=per_step)
-        return time.perf_counter() - t0
+        old = set_exact_impl(impl)
+        try:
+            t0 = time.perf_counter()
+            net.train(chunk, order, lr=lr, update_per_step=per_step)
+            return time.perf_counter() - t0
+        finally:
+            set_exact_impl(old)
 
     def lanes():
         from lstmrun.engine.model import train_lanes
@@ -162,7 +168,14 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
     if lstm or "p100" in name:
         peers["engine-exactexp" if net0.fast_exp else "engine-fastexp"] = other_exp
     if lstm and net0.exp_mode == "exact":
-        peers["engine-libmexp"] = libm_exp
+        # train.exp: exact computed the other way than exactexp.exact_impl() chose here: the
+        # port inlined or the C library's call (the same bits where the call is taken)
+        from lstmrun.engine.exactexp import exact_impl, libm_is_gexp
+
+        if exact_impl() == "call":
+            peers["engine-inlineexp"] = lambda: exact_other_impl("inline")
+        elif libm_is_gexp():
+            peers["engine-callexp"] = lambda: exact_other_impl("call")
     if n_numpy:
         peers["numpy"] = numpy_peer
     if n_torch and torch_opts is not None:

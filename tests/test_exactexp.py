@@ -28,8 +28,10 @@ from test_fastexp import _libm_all  # the C library's exp over an array (Numba's
 
 from lstmrun.config import ConfigError, load
 from lstmrun.engine.arch import Arch, Init, init_weights
-from lstmrun.engine.exactexp import _SBITS, _TAIL, gexp
-from lstmrun.engine.model import LSTM97, train_lanes
+from lstmrun.engine.exactexp import (_SBITS, _TAIL, exact_impl, gexp, libm_is_gexp,
+                                     set_exact_impl)
+from lstmrun.engine.kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM
+from lstmrun.engine.model import LSTM97, exp_code, train_lanes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -169,8 +171,64 @@ def test_kernels_train_to_the_c_library_bits(name, kind, specialise, monkeypatch
     lanes call; the generic kernels here, the specialised ones (compiled per architecture, SLP
     on, where LLVM may vectorise the inlined exp) in the slow tier."""
     monkeypatch.setenv("LSTMRUN_SPECIALIZE", specialise)
-    a = _train("exact", name, 11, kind)
+    old = set_exact_impl("inline")     # "exact" by the port inlined, whatever this CPU prefers
+    try:
+        a = _train("exact", name, 11, kind)
+    finally:
+        set_exact_impl(old)
     b = _train("libm", name, 11, kind)
+    assert np.array_equal(a.view(np.int64), b.view(np.int64))
+
+
+@pytest.fixture
+def impl_restored():
+    old = set_exact_impl(None)
+    yield
+    set_exact_impl(old)
+
+
+def test_exp_code_follows_the_implementation(impl_restored):
+    set_exact_impl("inline")
+    assert exp_code("exact") == EXP_EXACT
+    set_exact_impl("call")
+    assert exp_code("exact") == EXP_LIBM
+    assert exp_code("fast") == EXP_FAST and exp_code("libm") == EXP_LIBM
+    with pytest.raises(ValueError, match="expected inline, call or None"):
+        set_exact_impl("fast")
+
+
+def test_exact_impl_choice(impl_restored, monkeypatch):
+    """auto: the call only with AVX-512 and where the C library is this algorithm; inline always
+    honoured; call only where the C library is this algorithm; anything else refused."""
+    from llvmlite import binding
+
+    avx512 = bool(binding.get_host_cpu_features().get("avx512f"))
+    same = libm_is_gexp()
+    assert same == _glibc_fma()
+    for env, want in (("inline", "inline"), ("call", "call" if same else "inline"),
+                      ("auto", "call" if (same and avx512) else "inline"),
+                      ("", "call" if (same and avx512) else "inline")):
+        set_exact_impl(None)
+        if env:
+            monkeypatch.setenv("LSTMRUN_EXACT_EXP", env)
+        else:
+            monkeypatch.delenv("LSTMRUN_EXACT_EXP", raising=False)
+        assert exact_impl() == want, env
+    set_exact_impl(None)
+    monkeypatch.setenv("LSTMRUN_EXACT_EXP", "libm")
+    with pytest.raises(ValueError, match="LSTMRUN_EXACT_EXP"):
+        exact_impl()
+
+
+@needs_glibc_fma
+@pytest.mark.parametrize("kind", ["step", "sequence", "full"])
+def test_exact_trains_to_the_same_bits_either_way(kind, impl_restored):
+    """train.exp: exact by the port inlined and by the call (what exact_impl picks on an AVX-512
+    CPU): the same weights and metrics (the lanes kernel always inlines the port)."""
+    set_exact_impl("inline")
+    a = _train("exact", "2c", 5, kind)
+    set_exact_impl("call")
+    b = _train("exact", "2c", 5, kind)
     assert np.array_equal(a.view(np.int64), b.view(np.int64))
 
 

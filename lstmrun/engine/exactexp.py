@@ -147,3 +147,89 @@ def gexp(x):
         return _specialcase(tmp, sbits, ki)
     scale = _bits_to_f64(sbits)
     return fma(scale, tmp, scale)
+
+
+# ---- which code computes ``train.exp: exact`` on this machine: the inlined port or the C
+# library's call, when the two give the same bits. Measured (docs/speed.md, "The exact exp:
+# inlined or the C library's call"): on Zen 1 (AVX2) the kernels run 1.1x faster with the port
+# inlined; on Zen 4 (AVX-512) 1.24-1.34x faster with the call (the port alone is faster there
+# too, 2.8 against 4.7 ns a logistic, yet the kernels it is inlined into run slower). So the call
+# is taken where the CPU has AVX-512 and the C library provably runs this very algorithm.
+
+_IMPL: str | None = None
+
+
+@njit(cache=True, error_model="numpy")
+def _libm_exp_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = np.exp(x[i])       # in Numba: a call of the C library's exp
+
+
+@njit(cache=True, error_model="numpy")
+def _gexp_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = gexp(x[i])
+
+
+def libm_is_gexp() -> bool:
+    """The C library's ``exp`` is glibc's FMA build of this algorithm (glibc >= 2.28, x86-64, a
+    CPU with FMA and AVX2, where glibc selects ``__exp_fma``), and agrees with :func:`gexp` on a
+    spread of inputs checked here (10,000 values over the range the kernels meet, the special
+    cases, and the boundaries of the special paths); tests/test_exactexp.py compares millions."""
+    import platform
+
+    name, version = platform.libc_ver()
+    if name != "glibc" or platform.machine() != "x86_64":
+        return False
+    try:
+        if tuple(int(v) for v in version.split(".")[:2]) < (2, 28):
+            return False
+    except ValueError:
+        return False
+    from llvmlite import binding
+
+    feats = binding.get_host_cpu_features()
+    if not (feats.get("fma") and feats.get("avx2")):
+        return False
+    rng = np.random.default_rng(2026)
+    x = np.concatenate([rng.uniform(-40.0, 40.0, 8000), rng.uniform(-745.0, 710.0, 2000),
+                        [0.0, -0.0, 1e-300, -1e-300, 2.0 ** -54, 511.9, 512.0, -512.0, -700.0,
+                         709.7, 709.8, -745.2, -746.0, np.inf, -np.inf]])
+    a, b = np.empty_like(x), np.empty_like(x)
+    _gexp_all(x, a)
+    _libm_exp_all(x, b)
+    return bool(np.array_equal(a.view(np.int64), b.view(np.int64)))
+
+
+def exact_impl() -> str:
+    """``"call"`` or ``"inline"``: how the kernels compute ``train.exp: exact`` here (the same
+    bits either way). ``LSTMRUN_EXACT_EXP=inline|call|auto`` (default auto: the call where the CPU
+    has AVX-512 and :func:`libm_is_gexp`, else the port inlined; ``call`` where the C library is
+    not this algorithm falls back to the port, with the same bits as elsewhere)."""
+    global _IMPL
+    if _IMPL is None:
+        import os
+
+        want = os.environ.get("LSTMRUN_EXACT_EXP", "auto").strip().lower()
+        if want not in ("auto", "inline", "call"):
+            raise ValueError(f"LSTMRUN_EXACT_EXP: expected inline, call or auto (got {want!r})")
+        impl = "inline"
+        if want != "inline":
+            from llvmlite import binding
+
+            avx512 = bool(binding.get_host_cpu_features().get("avx512f"))
+            if (want == "call" or avx512) and libm_is_gexp():
+                impl = "call"
+        _IMPL = impl
+    return _IMPL
+
+
+def set_exact_impl(impl: str | None) -> str | None:
+    """Make :func:`exact_impl` return ``impl`` ("inline" or "call"; None: decide again) in this
+    process, for kernels set up after this (the bench's peers, tests); returns the previous
+    value. "call" is the caller's promise that :func:`libm_is_gexp` holds."""
+    global _IMPL
+    if impl not in (None, "inline", "call"):
+        raise ValueError(f"expected inline, call or None (got {impl!r})")
+    old, _IMPL = _IMPL, impl
+    return old

@@ -8,11 +8,21 @@ from . import codegen, lstm97, lstm_full
 from . import lanes as lanes_mod
 from .arch import SQUASH, Arch, Init, init_weights
 from .judge import N_METRICS
+from .exactexp import exact_impl
 from .kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM
 from .kernelmodel import CRITERIA, KernelModel, step_flags  # noqa: F401  (model.step_flags)
 
 # config train.exp -> the kernels' IP_FASTEXP
 EXP_MODES = {"exact": EXP_EXACT, "fast": EXP_FAST, "libm": EXP_LIBM}
+
+
+def exp_code(mode: str) -> int:
+    """The kernels' IP_FASTEXP for config ``train.exp`` ``mode``: "exact" is glibc's algorithm,
+    computed by the port inlined or, where that is faster and the C library runs the same
+    algorithm, by the call (``exactexp.exact_impl``): the same bits either way."""
+    if mode == "exact" and exact_impl() == "call":
+        return EXP_LIBM
+    return EXP_MODES[mode]
 
 
 class LSTM97(KernelModel):
@@ -148,7 +158,7 @@ class LSTM97(KernelModel):
             fp = fp.copy()
             fp[1] = float(self.lr_decay)
         ip[lstm97.IP_STOP] = int(self.stop_at_error)
-        ip[lstm97.IP_FASTEXP] = EXP_MODES[self.exp_mode]
+        ip[lstm97.IP_FASTEXP] = exp_code(self.exp_mode)
         kern = codegen.kernel(ip)
         if learn and self.full_gradient:
             if self.arch.peepholes:
@@ -221,6 +231,9 @@ def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
     ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
     ip[:lstm97.N_IP] = net0.ip
     ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
+    # the lanes kernel computes the exact exp by the port inlined whatever exact_impl says: the
+    # call made it slower on Zen 4 (8 lanes: 94 against 74 ns a net-step on the adding net,
+    # docs/speed.md), where the one-net kernel gains by it
     ip[lstm97.IP_FASTEXP] = EXP_MODES[net0.exp_mode]
     ip[lanes_mod.IP_LANES] = nl
     lrs = np.full(nl, float(lr))
