@@ -9,6 +9,8 @@
 #   scripts/reproduce_resume.sh save WT     copy WT's run state back here and commit it (only
 #                                           results/reproduction/runs and results/evidence)
 #   DRY=1 ... start WT                      everything but starting the queues
+#   COMMIT=REV ... start WT                 where no run folder exists yet: start them at REV
+#                                           (default HEAD)
 #
 # The queues (edit them here, not while they run): A the 2c rows at q >= 500; B every other row
 # of configs/paper, short ones first; C the readings of issue 14 still to run (evidence). Each
@@ -58,9 +60,14 @@ copy_runs() {
 case $cmd in
 start)
     # the commit the reproduction started at: the one its run folders were made at
-    commit=$(python3 -c "import json,glob; print(sorted({json.load(open(m))['git']['commit'] for m in glob.glob('$RUNS/*/meta.json')})[0])")
-    n=$(python3 -c "import json,glob; print(len({json.load(open(m))['git']['commit'] for m in glob.glob('$RUNS/*/meta.json')}))")
-    [ "$n" = 1 ] || { echo "run folders started at $n commits; expected one" >&2; exit 2; }
+    # (no run folders yet: this checkout's HEAD, or COMMIT)
+    commits=$(python3 -c "import json,glob; print(' '.join(sorted({json.load(open(m))['git']['commit'] for m in glob.glob('$RUNS/*/meta.json')})))")
+    set -- $commits
+    if [ $# -gt 1 ]; then echo "run folders started at $# commits; expected one" >&2; exit 2; fi
+    commit=${1:-$(git rev-parse "${COMMIT:-HEAD}")}
+    if [ -n "${COMMIT:-}" ] && [ "$(git rev-parse "$COMMIT")" != "$commit" ]; then
+        echo "COMMIT=$COMMIT, but the run folders started at $commit" >&2; exit 2
+    fi
     if [ ! -d "$WT" ]; then git worktree add --detach "$WT" "$commit"; fi
     [ "$(git -C "$WT" rev-parse HEAD)" = "$commit" ] || { echo "$WT is not at $commit" >&2; exit 2; }
     if [ ! -x "$WT/.venv/bin/lstmrun" ]; then
