@@ -4,8 +4,9 @@
 # back into this checkout as commits. For a project whose sessions each get a fresh machine: the
 # run folders travel in git (checkpoints included), the code that computes them stays fixed.
 #
-#   scripts/reproduce_resume.sh start WT    make a worktree WT at the runs' commit (with a .venv),
-#                                           copy the run folders in, start the queues (nohup)
+#   scripts/reproduce_resume.sh start WT    make a worktree WT at the runs' commit (with a .venv)
+#                                           and WT_evidence beside it, copy the run folders in,
+#                                           start the queues (nohup)
 #   scripts/reproduce_resume.sh save WT     copy WT's run state back here and commit it (only
 #                                           results/reproduction/runs and results/evidence)
 #   DRY=1 ... start WT                      everything but starting the queues
@@ -73,9 +74,15 @@ start)
     if [ ! -x "$WT/.venv/bin/lstmrun" ]; then
         python3 -m venv "$WT/.venv" && "$WT/.venv/bin/pip" install -q -e "$WT[plot]"
     fi
-    copy_runs "$HERE/$RUNS" "$WT/$RUNS"
-    copy_runs "$HERE/$EVID" "$WT/$EVID"
+    # the evidence runs get a worktree of their own at the same commit: their folders are
+    # tracked there, and writing them in WT would mark the reproduction's new run folders dirty
+    EV=${WT}_evidence
+    if [ ! -d "$EV" ]; then git worktree add --detach "$EV" "$commit"; fi
+    [ -e "$EV/.venv" ] || ln -s "$WT/.venv" "$EV/.venv"     # (an editable install of WT: the
+    copy_runs "$HERE/$RUNS" "$WT/$RUNS"                    #  same code; EV runs with PYTHONPATH)
+    copy_runs "$HERE/$EVID" "$EV/$EVID"
     cp "$HERE/scripts/reproduce_queue.sh" "$WT/scripts/"   # (newer than the runs' commit)
+    cp "$HERE/scripts/study_lib.sh" "$EV/scripts/"
     export LSTMRUN_KERNEL_CACHE=${LSTMRUN_KERNEL_CACHE:-$WT/.kernels}
     cd "$WT"
     if [ -n "${DRY:-}" ]; then echo "DRY: would start queues A, B, C in $WT at $commit"; exit 0; fi
@@ -83,12 +90,13 @@ start)
     nohup nice -n 5 scripts/reproduce_queue.sh $QA > "$WT/queue_A.log" 2>&1 &
     # shellcheck disable=SC2086
     nohup nice -n 5 scripts/reproduce_queue.sh $QB > "$WT/queue_B.log" 2>&1 &
-    nohup nice -n 5 bash -c ". .venv/bin/activate && $QC" > "$WT/queue_C.log" 2>&1 &
-    echo "started queues A, B, C in $WT at $commit (logs $WT/queue_*.log)"
+    (cd "$EV" && PYTHONPATH=$EV nohup nice -n 5 bash -c ". .venv/bin/activate && $QC" \
+        > "$WT/queue_C.log" 2>&1 &)
+    echo "started queues A, B in $WT and C in $EV, at $commit (logs $WT/queue_*.log)"
     ;;
 save)
     copy_runs "$WT/$RUNS" "$HERE/$RUNS"
-    copy_runs "$WT/$EVID" "$HERE/$EVID"
+    copy_runs "${WT}_evidence/$EVID" "$HERE/$EVID"
     git add "$RUNS" "$EVID"
     if git diff --cached --quiet -- "$RUNS" "$EVID"; then echo "nothing new"; exit 0; fi
     git commit -q -m "${MSG:-results: progress of the reproduction and evidence runs (resumable)}" -- "$RUNS" "$EVID"
