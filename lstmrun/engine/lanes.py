@@ -26,9 +26,11 @@ the same order**, so weights and metrics are bit-identical to the one-net kernel
 Scope: the configurations of the on-line protocols of Exps 2c-6 (and anything else of that form):
 per-step weight changes, no forget gates, no constant decay, no peepholes, no momentum, no
 learning-rate decay, no stop at the first error, every block on. ``LSTM97.lanes_ok`` says whether
-a net qualifies; ``model.train_lanes`` is the call. The runner does not use it: on the Zen 1 (AVX2)
-machine it was measured on, four nets in one call ran at 0.77-0.89x the one-net kernel's
-throughput (docs/speed.md, "Many trials per kernel call").
+a net qualifies; ``model.train_lanes`` is the call. The runner uses it only with ``--lanes L``:
+on Zen 1 (AVX2) four nets in one call ran at 0.77-0.89x the one-net kernel's throughput; on Zen 4
+(AVX-512) eight at 1.18x it (74 against 87 ns a net-step), 1.03x end to end (docs/speed.md).
+The exact exp is the port inlined here whatever ``exactexp.exact_impl`` chooses for the one-net
+kernels (the call measured slower in this kernel).
 """
 
 from __future__ import annotations
