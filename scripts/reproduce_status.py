@@ -14,12 +14,18 @@ import argparse
 import json
 from pathlib import Path
 
+from lstmrun.config import load
 from lstmrun.rundir import load_config, read_trials
 
 
-def row_status(run: Path) -> dict:
+def row_status(run: Path, config: str) -> dict:
     # rundir's readers: the run's resolved config, and its finished trials without the torn last
-    # line a sweep that is still writing can leave
+    # line a sweep that is still writing can leave. A row not started yet (no folder: rows run
+    # one at a time, scripts/reproduce_queue.sh) counts its config's trials, none done
+    if not (run / "config.yaml").exists():
+        total = int(load(config)["trials"])
+        return {"row": run.name, "done": 0, "total": total, "solved": 0, "spent": 0.0,
+                "to_come": None}
     total = int(load_config(run)["trials"])
     recs = read_trials(run)
     secs = [r.get("wall_seconds") or 0.0 for r in recs]
@@ -35,7 +41,7 @@ def main(argv=None) -> None:
     ap.add_argument("--jobs", type=int, default=2, help="workers, to turn trial-seconds into wall hours")
     a = ap.parse_args(argv)
     manifest = json.loads((a.sweep_dir / "sweep.json").read_text())
-    rows = [row_status(a.sweep_dir / p["run"]) for p in manifest["points"]]
+    rows = [row_status(a.sweep_dir / p["run"], p["config"]) for p in manifest["points"]]
     print("| row | trials done | solved | trial-hours spent | trial-hours to come (projected) |")
     print("|---|---|---|---|---|")
     for r in rows:
