@@ -2,6 +2,9 @@
 # Run paper rows one after another into `make reproduce`'s run folders, in the order given.
 #
 #   scripts/reproduce_queue.sh ROW [ROW ...]        (ROW: a config stem of configs/paper/)
+#   scripts/reproduce_queue.sh --seeds              `make reproduce`'s second sweep: the rows
+#                                                   under a minute over SEEDS, into
+#                                                   results/reproduction/seeds (--jobs 1)
 #
 # `make reproduce` runs every row of configs/paper/ in one sweep, in the order of the file names,
 # so its long rows (2b, the 2c rows at q = 1000: tens of CPU-hours) come before its short ones.
@@ -16,11 +19,26 @@
 # Environment: RUNS (default results/reproduction/runs), LSTMRUN (default .venv/bin/lstmrun),
 # CHECKPOINT_EVERY (seconds, default 300).
 set -u
-cd "$(dirname "$0")/.."
+# REPRODUCE_WT: the checkout to run in (default: the one this script is in). reproduce_resume.sh
+# runs a copy kept outside the tracked files, so that the run folders' git state stays clean
+cd "${REPRODUCE_WT:-$(dirname "$0")/..}"
 RUNS=${RUNS:-results/reproduction/runs}
 LSTMRUN=${LSTMRUN:-.venv/bin/lstmrun}
 PY=$(dirname "$LSTMRUN")/python
 EVERY=${CHECKPOINT_EVERY:-300}
+
+if [ "${1:-}" = "--seeds" ]; then
+    # the command of the Makefile's reproduce target, with its own SEED_CONFIGS and SEEDS
+    out=results/reproduction/seeds
+    cfgs=$(make -s --eval 'pp:;@echo $(SEED_CONFIGS)' pp)
+    seeds=$(make -s --eval 'pp:;@echo $(SEEDS)' pp)
+    if [ -f "$out/sweep.json" ]; then mode=--resume; else mode=--out; fi
+    # shellcheck disable=SC2086
+    "$LSTMRUN" sweep $cfgs --grid "seed=$seeds" --jobs 1 --checkpoint-every "$EVERY" -q $mode "$out"
+    rc=$?
+    echo "$(date -u +%FT%TZ) seeds exit $rc"
+    exit $rc
+fi
 
 # the manifest `lstmrun sweep configs/paper/*.yaml --out $RUNS` writes (make reproduce's sweep)
 "$PY" - "$RUNS" <<'EOF' || exit 2
@@ -39,6 +57,11 @@ for row in "$@"; do
     cfg=configs/paper/$row.yaml
     [ -f "$cfg" ] || { echo "reproduce_queue: no $cfg" >&2; exit 2; }
     dir=$RUNS/$row
+    # a finished row is left alone (a --resume would only add a line to its provenance)
+    if python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["status"] != "finished")' \
+        "$dir/meta.json" 2>/dev/null; then
+        continue
+    fi
     if [ -f "$dir/meta.json" ]; then
         "$LSTMRUN" train "$cfg" --resume "$dir" --jobs 1 --checkpoint-every "$EVERY" -q
     else

@@ -23,13 +23,17 @@ HERE=$(pwd)
 cmd=${1:?usage: $0 start|save WT}
 WT=$(realpath -m "${2:?usage: $0 start|save WT}")
 RUNS=results/reproduction/runs
+SEEDS=results/reproduction/seeds
 EVID=results/evidence
 
 QA="exp2c_q1000_p500 exp2c_q1000_p200 exp2c_q1000_p100 exp2c_q500_p500 exp2c_q1000_p1000
 exp2c_q1000_p50"
 QB="exp1_erg_3x2_lr05 exp1_erg_3x2_lr01 exp1_erg_3x2_lr02 exp1_erg_4x1_lr01 exp1_erg_4x1_lr05
 exp2a_p100 exp2c_q50_p50 exp2c_q100_p100 exp3a_t100_n1 exp3a_t100_n3 exp3b_t100_n1 exp3b_t100_n3
-exp3c_t100_n1 exp3c_t100_n3 exp4_adding_t100 exp6a_temporal_order exp5_mult_nseq13
+exp3c_t100_n1 exp3c_t100_n3 exp4_adding_t100 exp6a_temporal_order"
+# (then make reproduce's second sweep: the rows under a minute over SEEDS, results/reproduction/
+# seeds, its command as the Makefile of the runs' commit spells it)
+QB2="exp5_mult_nseq13
 exp5_mult_nseq140 exp6b_temporal_order exp2c_q200_p200 exp1_erg_elman_h15 exp1_erg_rtrl_h3
 exp1_erg_rtrl_h12 reber_lstm_3x2 reber_elman_h15 exp3a_guess_t100_n3 latch_guess latch_guess_v2
 parity_guess parity_guess_a2 parity_guess_a2_noself parity_guess_noise exp2a_rtrl_p4_lr1
@@ -37,10 +41,10 @@ exp2a_rtrl_p4_lr4 exp2a_rtrl_p4_lr10 exp2a_rtrl_p10 exp3a_t1000_n3 exp4_adding_t
 exp3b_t1000_n1 exp4_adding_t1000 exp2b_p100 exp2a_rtrl_p100 exp2a_bptt_p100"
 # C: issue 14's readings (docs/fidelity/exp3.md, exp4_adding.md)
 read -r -d '' QC <<'EOF' || true
-. scripts/study_lib.sh
+. .queue/study_lib.sh
 study_run results/evidence/studylong3b/lr2 configs/paper/exp3b_t1000_n1.yaml 10 --set train.lr=2.0
 CANDIDATES="log_mae_a05 lin_mae_a10 lin_mae_a05_jku" EXTRA="--set protocol.st3_halves=true --set protocol.curve_points=400" \
-  scripts/exp4_adding_study.sh results/evidence/adding1000 10 t1000
+  .queue/exp4_adding_study.sh results/evidence/adding1000 10 t1000
 EOF
 
 # copy the state of every run folder (a config.yaml) under $1 into $2: not weights, not locks
@@ -75,31 +79,43 @@ start)
         python3 -m venv "$WT/.venv" && "$WT/.venv/bin/pip" install -q -e "$WT[plot]"
     fi
     # the evidence runs get a worktree of their own at the same commit: their folders are
-    # tracked there, and writing them in WT would mark the reproduction's new run folders dirty
+    # tracked there, and writing them in WT would mark the reproduction's new run folders dirty.
+    # They run WT's package (WT's venv, an editable install of WT: the same commit), whose
+    # checkout stays clean, so their run folders' git state says what code ran
     EV=${WT}_evidence
     if [ ! -d "$EV" ]; then git worktree add --detach "$EV" "$commit"; fi
-    [ -e "$EV/.venv" ] || ln -s "$WT/.venv" "$EV/.venv"     # (an editable install of WT: the
-    copy_runs "$HERE/$RUNS" "$WT/$RUNS"                    #  same code; EV runs with PYTHONPATH)
+    [ -e "$EV/.venv" ] || ln -s "$WT/.venv" "$EV/.venv"
+    copy_runs "$HERE/$RUNS" "$WT/$RUNS"
+    copy_runs "$HERE/$SEEDS" "$WT/$SEEDS"
     copy_runs "$HERE/$EVID" "$EV/$EVID"
-    cp "$HERE/scripts/reproduce_queue.sh" "$WT/scripts/"   # (newer than the runs' commit)
-    cp "$HERE/scripts/study_lib.sh" "$EV/scripts/"
+    # this checkout's queue and study scripts (newer than the runs' commit), kept in untracked
+    # folders: a changed tracked file would mark the new run folders dirty
+    mkdir -p "$WT/.queue" "$EV/.queue"
+    cp "$HERE/scripts/reproduce_queue.sh" "$WT/.queue/"
+    cp "$HERE/scripts/study_lib.sh" "$HERE/scripts/exp4_adding_study.sh" "$EV/.queue/"
     export LSTMRUN_KERNEL_CACHE=${LSTMRUN_KERNEL_CACHE:-$WT/.kernels}
     cd "$WT"
     if [ -n "${DRY:-}" ]; then echo "DRY: would start queues A, B, C in $WT at $commit"; exit 0; fi
+    export REPRODUCE_WT=$WT
+    q=.queue/reproduce_queue.sh
     # shellcheck disable=SC2086
-    nohup nice -n 5 scripts/reproduce_queue.sh $QA > "$WT/queue_A.log" 2>&1 &
+    nohup nice -n 5 $q $QA > "$WT/queue_A.log" 2>&1 &
     # shellcheck disable=SC2086
-    nohup nice -n 5 scripts/reproduce_queue.sh $QB > "$WT/queue_B.log" 2>&1 &
-    (cd "$EV" && PYTHONPATH=$EV nohup nice -n 5 bash -c ". .venv/bin/activate && $QC" \
+    nohup nice -n 5 bash -c "$q $(echo $QB) && $q --seeds && $q $(echo $QB2)" \
+        > "$WT/queue_B.log" 2>&1 &
+    (cd "$EV" && nohup nice -n 5 bash -c ". .venv/bin/activate && $QC" \
         > "$WT/queue_C.log" 2>&1 &)
     echo "started queues A, B in $WT and C in $EV, at $commit (logs $WT/queue_*.log)"
     ;;
 save)
     copy_runs "$WT/$RUNS" "$HERE/$RUNS"
+    copy_runs "$WT/$SEEDS" "$HERE/$SEEDS"
     copy_runs "${WT}_evidence/$EVID" "$HERE/$EVID"
-    git add "$RUNS" "$EVID"
-    if git diff --cached --quiet -- "$RUNS" "$EVID"; then echo "nothing new"; exit 0; fi
-    git commit -q -m "${MSG:-results: progress of the reproduction and evidence runs (resumable)}" -- "$RUNS" "$EVID"
+    mkdir -p "$HERE/$SEEDS"
+    git add "$RUNS" "$SEEDS" "$EVID"
+    if git diff --cached --quiet -- "$RUNS" "$SEEDS" "$EVID"; then echo "nothing new"; exit 0; fi
+    git commit -q -m "${MSG:-results: progress of the reproduction and evidence runs (resumable)}" \
+        -- "$RUNS" "$SEEDS" "$EVID"
     git log --oneline -1
     ;;
 *) echo "usage: $0 start|save WT" >&2; exit 2 ;;
