@@ -111,11 +111,15 @@ save)
     copy_runs "$WT/$RUNS" "$HERE/$RUNS"
     copy_runs "$WT/$SEEDS" "$HERE/$SEEDS"
     copy_runs "${WT}_evidence/$EVID" "$HERE/$EVID"
-    mkdir -p "$HERE/$SEEDS"
-    git add "$RUNS" "$SEEDS" "$EVID"
-    if git diff --cached --quiet -- "$RUNS" "$SEEDS" "$EVID"; then echo "nothing new"; exit 0; fi
+    paths=()
+    for p in "$RUNS" "$SEEDS" "$EVID"; do
+        if [ -n "$(find "$p" -type f 2>/dev/null | head -1)" ]; then paths+=("$p"); fi
+    done
+    [ ${#paths[@]} -gt 0 ] || { echo "nothing to save"; exit 0; }
+    git add "${paths[@]}"
+    if git diff --cached --quiet -- "${paths[@]}"; then echo "nothing new"; exit 0; fi
     git commit -q -m "${MSG:-results: progress of the reproduction and evidence runs (resumable)}" \
-        -- "$RUNS" "$SEEDS" "$EVID"
+        -- "${paths[@]}"
     git log --oneline -1
     ;;
 *) echo "usage: $0 start|save WT" >&2; exit 2 ;;
