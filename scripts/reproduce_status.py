@@ -18,11 +18,11 @@ from lstmrun.config import load
 from lstmrun.rundir import load_config, read_trials
 
 
-def row_status(run: Path, config: str) -> dict:
+def row_status(run: Path, config: str | None) -> dict:
     # rundir's readers: the run's resolved config, and its finished trials without the torn last
     # line a sweep that is still writing can leave. A row not started yet (no folder: rows run
     # one at a time, scripts/reproduce_queue.sh) counts its config's trials, none done
-    if not (run / "config.yaml").exists():
+    if not (run / "config.yaml").exists() and config:
         total = int(load(config)["trials"])
         return {"row": run.name, "done": 0, "total": total, "solved": 0, "spent": 0.0,
                 "to_come": None}
@@ -41,7 +41,7 @@ def main(argv=None) -> None:
     ap.add_argument("--jobs", type=int, default=2, help="workers, to turn trial-seconds into wall hours")
     a = ap.parse_args(argv)
     manifest = json.loads((a.sweep_dir / "sweep.json").read_text())
-    rows = [row_status(a.sweep_dir / p["run"], p["config"]) for p in manifest["points"]]
+    rows = [row_status(a.sweep_dir / p["run"], p.get("config")) for p in manifest["points"]]
     print("| row | trials done | solved | trial-hours spent | trial-hours to come (projected) |")
     print("|---|---|---|---|---|")
     for r in rows:

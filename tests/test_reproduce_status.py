@@ -36,3 +36,15 @@ def test_rows_projection_and_totals(tmp_path, capsys):
     assert "| c | 1/1 | 1 | 0.5 | 0.0 |" in out
     assert "3 of 8 trials done; 3.5 trial-hours spent; at least 3.0 trial-hours to come" in out
     assert "(~1.5 h wall with 2 workers), plus 1 row(s) not started: b" in out
+
+
+def test_a_row_without_a_folder_counts_its_configs_trials(tmp_path, capsys):
+    """Rows run one at a time (scripts/reproduce_queue.sh) have no folder until they start."""
+    _run(tmp_path / "a", 4, [(True, 3600.0)])
+    (tmp_path / "sweep.json").write_text(json.dumps({"points": [
+        {"run": "a", "config": str(CONFIG)}, {"run": "exp4_adding_t100", "config": str(CONFIG)}]}))
+    mod = runpy.run_path(str(SCRIPT))
+    mod["main"]([str(tmp_path), "--jobs", "2"])
+    out = capsys.readouterr().out
+    assert "| exp4_adding_t100 | 0/10 | 0 | 0.0 | - |" in out
+    assert "1 of 14 trials done" in out and "not started: exp4_adding_t100" in out
