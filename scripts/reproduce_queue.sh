@@ -33,6 +33,21 @@ if [ "${1:-}" = "--seeds" ]; then
     cfgs=$(make -s --eval 'pp:;@echo $(SEED_CONFIGS)' pp)
     seeds=$(make -s --eval 'pp:;@echo $(SEEDS)' pp)
     if [ -f "$out/sweep.json" ]; then mode=--resume; else mode=--out; fi
+    # a finished sweep is left alone (a --resume would only add a line to each folder's provenance)
+    if [ "$mode" = --resume ] && python3 - "$out" <<'EOF'
+import json, sys
+from pathlib import Path
+d = Path(sys.argv[1])
+pts = json.loads((d / "sweep.json").read_text())["points"]
+ok = all((d / p["run"] / "meta.json").exists()
+         and json.loads((d / p["run"] / "meta.json").read_text())["status"] == "finished"
+         for p in pts)
+sys.exit(0 if ok else 1)
+EOF
+    then
+        echo "$(date -u +%FT%TZ) seeds already finished"
+        exit 0
+    fi
     # shellcheck disable=SC2086
     "$LSTMRUN" sweep $cfgs --grid "seed=$seeds" --jobs 1 --checkpoint-every "$EVERY" -q $mode "$out"
     rc=$?
