@@ -8,13 +8,15 @@
 #                                           and WT_evidence beside it, copy the run folders in,
 #                                           start the queues (nohup)
 #   scripts/reproduce_resume.sh save WT     copy WT's run state back here and commit it (only
-#                                           results/reproduction/runs and results/evidence)
+#                                           results/reproduction/runs and seeds, and
+#                                           results/evidence)
 #   DRY=1 ... start WT                      everything but starting the queues
 #   COMMIT=REV ... start WT                 where no run folder exists yet: start them at REV
 #                                           (default HEAD)
 #
 # The queues (edit them here, not while they run): A the 2c rows at q >= 500; B every other row
-# of configs/paper, short ones first; C the readings of issue 14 still to run (evidence). Each
+# of configs/paper, the short LSTM rows first, then make reproduce's pooled-seed sweep, then the
+# rest; C the readings of issue 14 still to run (evidence). Each
 # row and reading resumes where it stopped (finished trials kept, a running trial from its last
 # checkpoint; scripts/reproduce_queue.sh, scripts/study_lib.sh).
 set -euo pipefail
