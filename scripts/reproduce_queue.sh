@@ -19,6 +19,8 @@
 # Environment: RUNS (default results/reproduction/runs), LSTMRUN (default .venv/bin/lstmrun),
 # CHECKPOINT_EVERY (seconds, default 300).
 set -u
+# run_finished DIR (a run folder whose meta.json says it finished), from the study scripts' library
+. "$(dirname "$0")/study_lib.sh"
 # REPRODUCE_WT: the checkout to run in (default: the one this script is in). reproduce_resume.sh
 # runs a copy kept outside the tracked files, so that the run folders' git state stays clean
 cd "${REPRODUCE_WT:-$(dirname "$0")/..}"
@@ -27,6 +29,15 @@ LSTMRUN=${LSTMRUN:-.venv/bin/lstmrun}
 PY=$(dirname "$LSTMRUN")/python
 EVERY=${CHECKPOINT_EVERY:-300}
 
+# all_finished SWEEP_DIR: every point of the sweep's manifest has a finished run folder
+all_finished() {
+    local run
+    for run in $(python3 -c 'import json, sys
+print(" ".join(p["run"] for p in json.load(open(sys.argv[1]))["points"]))' "$1/sweep.json"); do
+        run_finished "$1/$run" || return 1
+    done
+}
+
 if [ "${1:-}" = "--seeds" ]; then
     # the command of the Makefile's reproduce target, with its own SEED_CONFIGS and SEEDS
     out=results/reproduction/seeds
@@ -34,17 +45,7 @@ if [ "${1:-}" = "--seeds" ]; then
     seeds=$(make -s --eval 'pp:;@echo $(SEEDS)' pp)
     if [ -f "$out/sweep.json" ]; then mode=--resume; else mode=--out; fi
     # a finished sweep is left alone (a --resume would only add a line to each folder's provenance)
-    if [ "$mode" = --resume ] && python3 - "$out" <<'EOF'
-import json, sys
-from pathlib import Path
-d = Path(sys.argv[1])
-pts = json.loads((d / "sweep.json").read_text())["points"]
-ok = all((d / p["run"] / "meta.json").exists()
-         and json.loads((d / p["run"] / "meta.json").read_text())["status"] == "finished"
-         for p in pts)
-sys.exit(0 if ok else 1)
-EOF
-    then
+    if [ "$mode" = --resume ] && all_finished "$out"; then
         echo "$(date -u +%FT%TZ) seeds already finished"
         exit 0
     fi
@@ -73,10 +74,7 @@ for row in "$@"; do
     [ -f "$cfg" ] || { echo "reproduce_queue: no $cfg" >&2; exit 2; }
     dir=$RUNS/$row
     # a finished row is left alone (a --resume would only add a line to its provenance)
-    if python3 -c 'import json, sys; sys.exit(json.load(open(sys.argv[1]))["status"] != "finished")' \
-        "$dir/meta.json" 2>/dev/null; then
-        continue
-    fi
+    if run_finished "$dir"; then continue; fi
     if [ -f "$dir/meta.json" ]; then
         "$LSTMRUN" train "$cfg" --resume "$dir" --jobs 1 --checkpoint-every "$EVERY" -q
     else

@@ -93,7 +93,7 @@ start)
     # this checkout's queue and study scripts (newer than the runs' commit), kept in untracked
     # folders: a changed tracked file would mark the new run folders dirty
     mkdir -p "$WT/.queue" "$EV/.queue"
-    cp "$HERE/scripts/reproduce_queue.sh" "$WT/.queue/"
+    cp "$HERE/scripts/reproduce_queue.sh" "$HERE/scripts/study_lib.sh" "$WT/.queue/"
     cp "$HERE/scripts/study_lib.sh" "$HERE/scripts/exp4_adding_study.sh" "$EV/.queue/"
     export LSTMRUN_KERNEL_CACHE=${LSTMRUN_KERNEL_CACHE:-$WT/.kernels}
     cd "$WT"

@@ -22,14 +22,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from numba import njit
 from test_engine import EXP1_3x2, make_chunk
-from test_fastexp import _libm_all  # the C library's exp over an array (Numba's np.exp)
 
 from lstmrun.config import ConfigError, load
 from lstmrun.engine.arch import Arch, Init, init_weights
-from lstmrun.engine.exactexp import (_SBITS, _TAIL, exact_impl, gexp, libm_is_gexp,
-                                     set_exact_impl)
+from lstmrun.engine.exactexp import _SBITS, _TAIL, exact_impl, libm_is_gexp, set_exact_impl
+# the port and the C library's exp over an array (Numba's np.exp: a call of the C library)
+from lstmrun.engine.exactexp import _gexp_all
+from lstmrun.engine.exactexp import _libm_exp_all as _libm_all
 from lstmrun.engine.kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM
 from lstmrun.engine.model import LSTM97, exp_code, train_lanes
 
@@ -52,12 +52,6 @@ def _glibc_fma() -> bool:
 
 needs_glibc_fma = pytest.mark.skipif(not _glibc_fma(), reason="the C library's exp is not glibc's "
                                      "FMA build here; exactexp is compared with it only there")
-
-
-@njit(error_model="numpy")
-def _gexp_all(x, out):
-    for i in range(x.shape[0]):
-        out[i] = gexp(x[i])
 
 
 def _both(x):

@@ -27,6 +27,7 @@ four polynomial coefficients and the ln2/N split are glibc's constants, given in
 
 from __future__ import annotations
 
+import functools
 import struct
 from decimal import Decimal, localcontext
 
@@ -171,6 +172,7 @@ def _gexp_all(x, out):
         out[i] = gexp(x[i])
 
 
+@functools.cache
 def libm_is_gexp() -> bool:
     """The C library's ``exp`` is glibc's FMA build of this algorithm (glibc >= 2.28, x86-64, a
     CPU with FMA and AVX2, where glibc selects ``__exp_fma``), and agrees with :func:`gexp` on a
