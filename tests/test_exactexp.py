@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numba import njit
 from test_engine import EXP1_3x2, make_chunk
 
 from lstmrun.config import ConfigError, load
@@ -30,7 +31,9 @@ from lstmrun.engine.exactexp import _SBITS, _TAIL, exact_impl, libm_is_gexp, set
 # the port and the C library's exp over an array (Numba's np.exp: a call of the C library)
 from lstmrun.engine.exactexp import _gexp_all
 from lstmrun.engine.exactexp import _libm_exp_all as _libm_all
-from lstmrun.engine.kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM
+from lstmrun.engine.exactexp import exp_main, exp_main_ok
+from lstmrun.engine.kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM, logistic
+from lstmrun.engine.lanes import _logistic_lanes
 from lstmrun.engine.model import LSTM97, exp_code, train_lanes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,6 +128,57 @@ def test_equals_the_c_library_on_special_and_boundary_values():
     a, b = _both(x)
     same = (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
     assert same.all(), x[~same]
+
+
+@njit(error_model="numpy")
+def _main_all(x, ok, out):
+    for i in range(x.shape[0]):
+        ok[i] = exp_main_ok(x[i])
+        out[i] = exp_main(x[i])
+
+
+def test_the_branch_free_main_path_is_gexp_where_it_applies():
+    """``exp_main`` (the lanes kernel's vector exp) returns ``gexp``'s bits wherever
+    ``exp_main_ok`` says gexp takes its main path, and ``exp_main_ok`` is exactly that range:
+    2**-54 <= |x| < 512 (gexp's own tests of its exponent field)."""
+    rng = np.random.default_rng(21)
+    x = np.concatenate([rng.uniform(-40.0, 40.0, 200_000), rng.uniform(-600.0, 600.0, 50_000),
+                        rng.uniform(-1e-15, 1e-15, 1000),
+                        [2.0 ** -54, -(2.0 ** -54), np.nextafter(2.0 ** -54, 0), 512.0, -512.0,
+                         np.nextafter(512.0, 0), -np.nextafter(512.0, 0), 0.0, -0.0, np.inf,
+                         np.nan, 1e4]])
+    ok, got, want = np.empty(x.size, np.bool_), np.empty_like(x), np.empty_like(x)
+    _main_all(x, ok, got)
+    _gexp_all(x, want)
+    a = np.abs(x)
+    assert np.array_equal(ok, (a >= 2.0 ** -54) & (a < 512.0))
+    assert ok.sum() > 240_000
+    assert np.array_equal(got[ok].view(np.int64), want[ok].view(np.int64))
+
+
+@njit(error_model="numpy")
+def _lanes_logistic(w, nl, expm):
+    for b in range(0, w.shape[0], nl):
+        _logistic_lanes(w, b, nl, expm)
+
+
+@pytest.mark.parametrize("nl", [4, 8])
+@pytest.mark.parametrize("expm", [EXP_EXACT, EXP_FAST])
+def test_lanes_logistic_is_the_logistic_lane_by_lane(nl, expm):
+    """The lanes kernel's logistic over NL lanes at once (vector code where every lane takes the
+    exp's main path, ``logistic`` lane by lane where one does not: here a lane of 0.0, of 1e-17,
+    of 600 or -600 in some groups) equals ``logistic`` on each value."""
+    rng = np.random.default_rng(nl)
+    w = rng.normal(0.0, 6.0, 64 * nl)
+    w[3 * nl + 1], w[7 * nl], w[9 * nl + nl - 1], w[12 * nl + 2] = 0.0, 1e-17, 600.0, -600.0
+    want = np.array([_logistic_one(v, expm) for v in w])
+    _lanes_logistic(w, nl, expm)
+    assert np.array_equal(w.view(np.int64), want.view(np.int64))
+
+
+@njit(error_model="numpy")
+def _logistic_one(v, expm):
+    return logistic(v, expm)
 
 
 def _train(exp_mode, name, seed, kind):

@@ -129,6 +129,17 @@ def gexp(x):
                 return x + 1.0
             return 0.0 if ix < 0 else np.inf
         special = True                  # 512 <= |x| < 1024: the exponent needs care
+    tmp, sbits, ki = _reduce(x)
+    if special:
+        return _specialcase(tmp, sbits, ki)
+    scale = _bits_to_f64(sbits)
+    return fma(scale, tmp, scale)
+
+
+@njit(inline="always", error_model="numpy")
+def _reduce(x):
+    """exp(x) = scale (1 + tmp): the argument reduction, the table and the polynomial (the
+    module docstring), without a branch; ``sbits`` is scale's bits, ``ki`` the rounded k."""
     kd = fma(x, _INVLN2N, _SHIFT)
     ki = _f64_to_bits(kd)
     kd = kd - _SHIFT
@@ -144,8 +155,23 @@ def gexp(x):
     t = fma(p23, r2, tr)
     r4 = r2 * r2
     tmp = fma(r4, p45, t)
-    if special:
-        return _specialcase(tmp, sbits, ki)
+    return tmp, sbits, ki
+
+
+@njit(inline="always", error_model="numpy")
+def exp_main_ok(x):
+    """Whether :func:`gexp` takes its main path for ``x`` (2**-54 <= |x| < 512): then
+    :func:`exp_main` returns the same bits."""
+    abstop = (_f64_to_bits(x) >> 52) & 0x7FF
+    return (abstop >= 0x3C9) & (abstop < 0x408)
+
+
+@njit(inline="always", error_model="numpy")
+def exp_main(x):
+    """:func:`gexp`'s main path alone, without a branch (valid where :func:`exp_main_ok`): the same
+    operations in the same order, so a loop of it over independent values becomes vector code
+    (the table lookups gathers) with :func:`gexp`'s bits (the lanes kernel, ``lanes.py``)."""
+    tmp, sbits, _ = _reduce(x)
     scale = _bits_to_f64(sbits)
     return fma(scale, tmp, scale)
 

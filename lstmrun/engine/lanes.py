@@ -27,10 +27,13 @@ Scope: the configurations of the on-line protocols of Exps 2c-6 (and anything el
 per-step weight changes, no forget gates, no constant decay, no peepholes, no momentum, no
 learning-rate decay, no stop at the first error, every block on. ``LSTM97.lanes_ok`` says whether
 a net qualifies; ``model.train_lanes`` is the call. The runner uses it only with ``--lanes L``:
-on Zen 1 (AVX2) four nets in one call ran at 0.77-0.89x the one-net kernel's throughput; on Zen 4
-(AVX-512) eight at 1.18x it (74 against 87 ns a net-step), 1.03x end to end (docs/speed.md).
-The exact exp is the port inlined here whatever ``exactexp.exact_impl`` chooses for the one-net
-kernels (the call measured slower in this kernel).
+on Zen 1 (AVX2) four nets in one call ran at 0.77-0.89x the one-net kernel's throughput (before
+the vector exp below); on Zen 4 (AVX-512) eight run at 1.6-1.8x it (49 against 87 ns a net-step
+on the adding net, 42 against 68 on 2c's), 1.3-1.4x end to end (docs/speed.md).
+
+The exact exp is glibc's algorithm ported (``exactexp``) whatever ``exactexp.exact_impl`` chooses
+for the one-net kernels, and vector code over the lanes (:func:`_logistic_lanes`): its main path
+without branches, the table lookups gathers; the same bits as the scalar port (tested).
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
+from .exactexp import exp_main, exp_main_ok
 from .judge import FLAG_JUDGE, FLAG_TRAIN, finish_metrics, judge_step
-from .kernel_common import logistic
+from .kernel_common import EXP_EXACT, logistic
 from .lstm97 import (  # noqa: F401  (the ip layout is lstm97's, plus the lane count)
     IP_B, IP_CELLS_OFF, IP_FASTEXP, IP_FG, IP_G, IP_GCENTER, IP_H, IP_LRDECAY, IP_MOMENTUM,
     IP_NIN, IP_NOUT, IP_OBIAS, IP_OG, IP_OIN, IP_ONEHOT, IP_OUT, IP_PEEP, IP_REC, IP_S, IP_STOP,
@@ -56,6 +60,25 @@ def _add_where(w, i, d, on):
     """w[i] += d where ``on`` (the lane trains at this step) is not 0.0; else w[i] unchanged."""
     a = w[i]
     w[i] = a + d if on != 0.0 else a
+
+
+@njit(inline="always", error_model="numpy")
+def _logistic_lanes(w, base, NL, expm):
+    """w[base + l] = f(w[base + l]) = 1 / (1 + exp(-w[base + l])) for the NL lanes, the same bits
+    as ``logistic`` lane by lane. The exact exp: when every lane's argument takes glibc's main path
+    (``exactexp.exp_main_ok``: 2**-54 <= |x| < 512, all but never in these nets), one loop over
+    the lanes without branches (``exactexp.exp_main``: its table lookups become gathers), which
+    LLVM turns into vector code; else, and for the other exps, ``logistic`` lane by lane."""
+    if expm == EXP_EXACT:
+        main = True
+        for l in range(NL):
+            main = main & exp_main_ok(-w[base + l])
+        if main:
+            for l in range(NL):
+                w[base + l] = 1.0 / (1.0 + exp_main(-w[base + l]))
+            return
+    for l in range(NL):
+        w[base + l] = logistic(w[base + l], expm)
 
 
 @njit(inline="always", error_model="numpy")
@@ -206,8 +229,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                 for l in range(NL):
                     w[(osg + h) * NL + l] += w[(oWh + h * NW + m) * NL + l] * w[(oz + m) * NL + l]
         for h in range(C if gcode == SQ_IDENTITY else 0, H):
-            for l in range(NL):
-                w[(osg + h) * NL + l] = logistic(w[(osg + h) * NL + l], expm)
+            _logistic_lanes(w, (osg + h) * NL, NL, expm)
         for j in range(B):
             for l in range(NL):
                 w[(oy + C + j) * NL + l] = w[(osg + C + j) * NL + l]
@@ -260,13 +282,17 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     w[(pc + m) * NL + l] += w[(oac + c) * NL + l] * zm
         # ---- h(s) and the cell outputs y_c = y_out h(s)
         for c in range(C):
+            if hcode != SQ_IDENTITY:
+                for l in range(NL):
+                    w[(ohs + c) * NL + l] = w[(os_ + c) * NL + l]
+                _logistic_lanes(w, (ohs + c) * NL, NL, expm)
             for l in range(NL):
                 sv = w[(os_ + c) * NL + l]
                 if hcode == SQ_IDENTITY:
                     w[(ohs + c) * NL + l] = sv
                     w[(odhs + c) * NL + l] = 1.0
                 else:
-                    f = logistic(sv, expm)
+                    f = w[(ohs + c) * NL + l]
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
                         w[(ohs + c) * NL + l] = 2.0 * f - 1.0
@@ -308,10 +334,11 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     for l in range(NL):
                         w[(oyo + k) * NL + l] += (w[(oWo + k * NU + zr + c) * NL + l]
                                                   * w[(oy + c) * NL + l])
+                if ocode == SQ_LOGISTIC:
+                    _logistic_lanes(w, (oyo + k) * NL, NL, expm)
                 for l in range(NL):
                     if ocode == SQ_LOGISTIC:
-                        f = logistic(w[(oyo + k) * NL + l], expm)
-                        w[(oyo + k) * NL + l] = f
+                        f = w[(oyo + k) * NL + l]
                         w[(odyo + k) * NL + l] = f * (1.0 - f)
                     else:
                         w[(odyo + k) * NL + l] = 1.0

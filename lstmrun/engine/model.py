@@ -217,8 +217,16 @@ def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
     if (np.diff(offsets) <= 0).any():
         raise ValueError("train_lanes: every sequence needs at least one step")
     cat = (lambda name: np.ascontiguousarray(np.concatenate([getattr(ch, name) for ch in chunks])))
-    clean = np.concatenate([ch.clean_targets if ch.clean_targets is not None else ch.targets
-                            for ch in chunks])
+    targets = cat("targets")
+    # copies only of what the kernel reads: the clean targets where some chunk has its own (else
+    # the targets themselves), the legal-symbol sets where the criterion reads them (else zeros,
+    # which the kernel reads at judged steps only: untouched pages, no copy)
+    if all(ch.clean_targets is None for ch in chunks):
+        clean = targets
+    else:
+        clean = np.concatenate([ch.clean_targets if ch.clean_targets is not None else ch.targets
+                                for ch in chunks])
+    legal = cat("legal") if criterion == "legal" else np.zeros(int(step0[-1]), np.int64)
     flags = np.concatenate([step_flags(ch) for ch in chunks])
     order = np.concatenate([o + s for o, s in zip(orders, seq0)] or [np.zeros(0, np.int64)])
     lane_start = np.zeros(nl + 1, np.int64)
@@ -231,16 +239,16 @@ def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
     ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
     ip[:lstm97.N_IP] = net0.ip
     ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
-    # the lanes kernel computes the exact exp by the port inlined whatever exact_impl says: the
-    # call made it slower on Zen 4 (8 lanes: 94 against 74 ns a net-step on the adding net,
-    # docs/speed.md), where the one-net kernel gains by it
+    # the lanes kernel computes the exact exp by the port whatever exact_impl says, as vector
+    # code over the lanes (lanes._logistic_lanes; the same bits); the call, which the one-net
+    # kernel gains by on Zen 4, made it slower (94 against 74 ns a net-step, docs/speed.md)
     ip[lstm97.IP_FASTEXP] = EXP_MODES[net0.exp_mode]
     ip[lanes_mod.IP_LANES] = nl
     lrs = np.full(nl, float(lr))
     metrics = np.empty((len(order), N_METRICS))
     kern = codegen.kernel(ip, lanes_mod, "run_lanes", codegen.LANES_STATIC)
     kern(Wh, Wo, net0.hbias, ip, net0.reset_act, cat("x_idx"), cat("x_real"), offsets,
-         cat("targets"), flags, cat("legal"), clean, order, lane_start, lrs, CRITERIA[criterion],
+         targets, flags, legal, clean, order, lane_start, lrs, CRITERIA[criterion],
          float(threshold), metrics)
     for i, net in enumerate(nets):
         net.Wh[...] = Wh[i]
