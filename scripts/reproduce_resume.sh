@@ -41,6 +41,10 @@ exp1_erg_rtrl_h12 reber_lstm_3x2 reber_elman_h15 exp3a_guess_t100_n3 latch_guess
 parity_guess parity_guess_a2 parity_guess_a2_noself parity_guess_noise exp2a_rtrl_p4_lr1
 exp2a_rtrl_p4_lr4 exp2a_rtrl_p4_lr10 exp2a_rtrl_p10 exp3a_t1000_n3 exp4_adding_t500
 exp3b_t1000_n1 exp4_adding_t1000 exp2b_p100 exp2a_rtrl_p100 exp2a_bptt_p100"
+# when B and C are done, each goes on with the 2c rows of A in another order: a row another queue
+# is running is locked (its `lstmrun train` refuses it) and skipped, so two cores work on them
+QB_2C="exp2c_q1000_p50 exp2c_q1000_p1000 exp2c_q500_p500 exp2c_q1000_p100 exp2c_q1000_p200"
+QC_2C="exp2c_q500_p500 exp2c_q1000_p1000 exp2c_q1000_p50 exp2c_q1000_p200 exp2c_q1000_p100"
 # C: issue 14's readings (docs/fidelity/exp3.md, exp4_adding.md)
 read -r -d '' QC <<'EOF' || true
 . .queue/study_lib.sh
@@ -103,9 +107,9 @@ start)
     # shellcheck disable=SC2086
     nohup nice -n 5 $q $QA > "$WT/queue_A.log" 2>&1 &
     # shellcheck disable=SC2086
-    nohup nice -n 5 bash -c "$q $(echo $QB) && $q --seeds && $q $(echo $QB2)" \
+    nohup nice -n 5 bash -c "$q $(echo $QB) && $q --seeds && $q $(echo $QB2); $q $QB_2C" \
         > "$WT/queue_B.log" 2>&1 &
-    (cd "$EV" && nohup nice -n 5 bash -c ". .venv/bin/activate && $QC" \
+    (cd "$EV" && nohup nice -n 5 bash -c ". .venv/bin/activate && $QC; cd '$WT' && $q $QC_2C" \
         > "$WT/queue_C.log" 2>&1 &)
     echo "started queues A, B in $WT and C in $EV, at $commit (logs $WT/queue_*.log)"
     ;;
