@@ -22,6 +22,7 @@ from lstmrun.tasks import registry
 
 spent: collections.Counter = collections.Counter()
 calls: collections.Counter = collections.Counter()
+filled: collections.Counter = collections.Counter()     # lanes calls by the number of live trials
 
 
 def timed(name, fn):
@@ -38,7 +39,13 @@ def timed(name, fn):
 def main(argv: list[str]) -> None:
     import lstmrun.lockstep as lockstep
 
-    lockstep.train_lanes = timed("train_lanes (all)", lockstep.train_lanes)
+    train_lanes = timed("train_lanes (all)", lockstep.train_lanes)
+
+    def train_lanes_counted(nets, *args, **kwargs):
+        filled[len(nets)] += 1
+        return train_lanes(nets, *args, **kwargs)
+
+    lockstep.train_lanes = train_lanes_counted
     kernel = codegen.kernel
 
     def kernel_timed(*args, **kwargs):
@@ -71,6 +78,9 @@ def main(argv: list[str]) -> None:
         print("|---|---|---|")
         for name, s in spent.most_common():
             print(f"| {name} | {s:.2f} | {calls[name]} |")
+        if filled:
+            print("lanes calls by live trials: " + ", ".join(
+                f"{n}: {filled[n]}" for n in sorted(filled, reverse=True)))
 
 
 if __name__ == "__main__":

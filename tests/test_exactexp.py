@@ -162,12 +162,13 @@ def _lanes_logistic(w, nl, expm):
         _logistic_lanes(w, b, nl, expm)
 
 
-@pytest.mark.parametrize("nl", [4, 8])
+@pytest.mark.parametrize("nl", [4, 8, 40])
 @pytest.mark.parametrize("expm", [EXP_EXACT, EXP_FAST])
 def test_lanes_logistic_is_the_logistic_lane_by_lane(nl, expm):
-    """The lanes kernel's logistic over NL lanes at once (vector code where every lane takes the
-    exp's main path, ``logistic`` lane by lane where one does not: here a lane of 0.0, of 1e-17,
-    of 600 or -600 in some groups) equals ``logistic`` on each value."""
+    """The lanes kernel's logistic over a block at once (NL lanes of one unit, or of several:
+    40 = 5 units x 8 lanes; vector code where every value takes the exp's main path, ``logistic``
+    one by one where one does not: here a value of 0.0, 1e-17, 600 or -600 in some blocks)
+    equals ``logistic`` on each value."""
     rng = np.random.default_rng(nl)
     w = rng.normal(0.0, 6.0, 64 * nl)
     w[3 * nl + 1], w[7 * nl], w[9 * nl + nl - 1], w[12 * nl + 2] = 0.0, 1e-17, 600.0, -600.0

@@ -28,8 +28,8 @@ per-step weight changes, no forget gates, no constant decay, no peepholes, no mo
 learning-rate decay, no stop at the first error, every block on. ``LSTM97.lanes_ok`` says whether
 a net qualifies; ``model.train_lanes`` is the call. The runner uses it only with ``--lanes L``:
 on Zen 1 (AVX2) four nets in one call ran at 0.77-0.89x the one-net kernel's throughput (before
-the vector exp below); on Zen 4 (AVX-512) eight run at 1.6-1.8x it (49 against 87 ns a net-step
-on the adding net, 42 against 68 on 2c's), 1.3-1.4x end to end (docs/speed.md).
+the vector exp below); on Zen 4 (AVX-512) eight run at 1.7-1.9x it (46 against 88 ns a net-step
+on the adding net, 41 against 68 on 2c's), 1.3x end to end (docs/speed.md).
 
 The exact exp is glibc's algorithm ported (``exactexp``) whatever ``exactexp.exact_impl`` chooses
 for the one-net kernels, and vector code over the lanes (:func:`_logistic_lanes`): its main path
@@ -63,22 +63,24 @@ def _add_where(w, i, d, on):
 
 
 @njit(inline="always", error_model="numpy")
-def _logistic_lanes(w, base, NL, expm):
-    """w[base + l] = f(w[base + l]) = 1 / (1 + exp(-w[base + l])) for the NL lanes, the same bits
-    as ``logistic`` lane by lane. The exact exp: when every lane's argument takes glibc's main path
-    (``exactexp.exp_main_ok``: 2**-54 <= |x| < 512, all but never in these nets), one loop over
-    the lanes without branches (``exactexp.exp_main``: its table lookups become gathers), which
-    LLVM turns into vector code; else, and for the other exps, ``logistic`` lane by lane."""
+def _logistic_lanes(w, base, n, expm):
+    """w[base + i] = f(w[base + i]) = 1 / (1 + exp(-w[base + i])) for i < n (a block of units,
+    every lane of each: n = units x NL), the same bits as ``logistic`` on each. The exact exp:
+    when every argument takes glibc's main path (``exactexp.exp_main_ok``: 2**-54 <= |x| < 512,
+    all but never in these nets), one loop over the block without branches
+    (``exactexp.exp_main``: its table lookups become gathers), which LLVM turns into vector code
+    whose iterations overlap (the units' logistics are independent chains of a gather and a
+    division); else, and for the other exps, ``logistic`` one by one."""
     if expm == EXP_EXACT:
         main = True
-        for l in range(NL):
-            main = main & exp_main_ok(-w[base + l])
+        for i in range(n):
+            main = main & exp_main_ok(-w[base + i])
         if main:
-            for l in range(NL):
-                w[base + l] = 1.0 / (1.0 + exp_main(-w[base + l]))
+            for i in range(n):
+                w[base + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
             return
-    for l in range(NL):
-        w[base + l] = logistic(w[base + l], expm)
+    for i in range(n):
+        w[base + i] = logistic(w[base + i], expm)
 
 
 @njit(inline="always", error_model="numpy")
@@ -228,8 +230,8 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
             for h in range(H):
                 for l in range(NL):
                     w[(osg + h) * NL + l] += w[(oWh + h * NW + m) * NL + l] * w[(oz + m) * NL + l]
-        for h in range(C if gcode == SQ_IDENTITY else 0, H):
-            _logistic_lanes(w, (osg + h) * NL, NL, expm)
+        h0 = C if gcode == SQ_IDENTITY else 0
+        _logistic_lanes(w, (osg + h0) * NL, (H - h0) * NL, expm)
         for j in range(B):
             for l in range(NL):
                 w[(oy + C + j) * NL + l] = w[(osg + C + j) * NL + l]
@@ -281,11 +283,11 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     w[(pi + m) * NL + l] += w[(oain + c) * NL + l] * zm
                     w[(pc + m) * NL + l] += w[(oac + c) * NL + l] * zm
         # ---- h(s) and the cell outputs y_c = y_out h(s)
+        if hcode != SQ_IDENTITY:
+            for i in range(C * NL):
+                w[ohs * NL + i] = w[os_ * NL + i]
+            _logistic_lanes(w, ohs * NL, C * NL, expm)
         for c in range(C):
-            if hcode != SQ_IDENTITY:
-                for l in range(NL):
-                    w[(ohs + c) * NL + l] = w[(os_ + c) * NL + l]
-                _logistic_lanes(w, (ohs + c) * NL, NL, expm)
             for l in range(NL):
                 sv = w[(os_ + c) * NL + l]
                 if hcode == SQ_IDENTITY:
@@ -334,8 +336,9 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                     for l in range(NL):
                         w[(oyo + k) * NL + l] += (w[(oWo + k * NU + zr + c) * NL + l]
                                                   * w[(oy + c) * NL + l])
-                if ocode == SQ_LOGISTIC:
-                    _logistic_lanes(w, (oyo + k) * NL, NL, expm)
+            if ocode == SQ_LOGISTIC:
+                _logistic_lanes(w, oyo * NL, K * NL, expm)
+            for k in range(K):
                 for l in range(NL):
                     if ocode == SQ_LOGISTIC:
                         f = w[(oyo + k) * NL + l]
