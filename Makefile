@@ -16,6 +16,7 @@ endif
 PIP    ?= $(PYTHON) -m pip
 CONFIG ?= configs/paper/exp1_erg_3x2_lr05.yaml
 JOBS   ?= 2
+LANES  ?= 1
 
 .PHONY: help install install-plot install-dev run test test-slow lint bench bench-lanes bench-peers estimate reproduce reproduce-quick reproduce-exp1 clean
 
@@ -104,8 +105,8 @@ reproduce: install-plot  ## every config of configs/paper at the paper's trial c
 	$(BIN)lstmrun report results/reproduction/runs/*/ results/reproduction/seeds/*/ --out results/reproduction $(if $(NOPLOTS),,--plots) > /dev/null
 	@echo "report: results/reproduction/REPORT.md"
 
-estimate: install  ## project the hours of every paper row from measured throughput
-	$(PYTHON) bench/estimate_hours.py --jobs $(JOBS)
+estimate: install  ## project the hours of every paper row from measured throughput (LANES=8: also with --lanes 8)
+	$(PYTHON) bench/estimate_hours.py --jobs $(JOBS) --lanes $(LANES)
 
 clean:  ## remove caches and install stamps (not results, not .venv)
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -116,3 +116,16 @@ def test_lanes_one_chunk_for_every_lane():
         np.testing.assert_array_equal(nets[i].Wh, alone[i].Wh)
         np.testing.assert_array_equal(nets[i].Wo, alone[i].Wo)
         np.testing.assert_array_equal(ml[i], ms[i])
+
+
+def test_lanes_calls_in_turn_reuse_their_buffers():
+    """train_lanes joins the lanes' chunks into buffers kept between calls: calls of other sizes
+    and codings in turn (a large one, a smaller one, a larger one, real inputs) each give the
+    one-net kernel's results, and the zeros lent to calls that do not read legal-symbol sets
+    stay zero."""
+    from lstmrun.engine import model
+
+    for name, seed, n_nets in (("2c", 7, 4), ("2c", 8, 2), ("adding", 9, 3), ("2c", 10, 4)):
+        _check(name, n_nets=n_nets, seed=seed)
+    zeros = model._JOIN_BUFS[("zeros",)]
+    assert zeros.size > 0 and not zeros.any()

@@ -29,7 +29,7 @@ learning-rate decay, no stop at the first error, every block on. ``LSTM97.lanes_
 a net qualifies; ``model.train_lanes`` is the call. The runner uses it only with ``--lanes L``:
 on Zen 1 (AVX2) four nets in one call ran at 0.77-0.89x the one-net kernel's throughput (before
 the vector exp below); on Zen 4 (AVX-512) eight run at 1.7-1.9x it (46 against 88 ns a net-step
-on the adding net, 41 against 68 on 2c's), 1.3x end to end (docs/speed.md).
+on the adding net, 41 against 68 on 2c's), 1.4x end to end (docs/speed.md).
 
 The exact exp is glibc's algorithm ported (``exactexp``) whatever ``exactexp.exact_impl`` chooses
 for the one-net kernels, and vector code over the lanes (:func:`_logistic_lanes`): its main path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import codegen, lstm97, lstm_full
@@ -180,6 +182,35 @@ class LSTM97(KernelModel):
             chunk.legal, clean, order, lr, learn, update_per_step, crit, thr, early_exit, metrics)
 
 
+# train_lanes joins the lanes' chunks into one: into buffers kept between calls (one per array,
+# as large as the largest call so far), since fresh memory costs a page fault per 4 KB on first
+# touch, which a process pays again for every call's new arrays of tens of MB (more in a VM).
+# Calls of one process take the lock in turn; the kernel only reads the joined arrays.
+_JOIN_BUFS: dict[tuple, np.ndarray] = {}
+_JOIN_LOCK = threading.Lock()
+
+
+def _join(name: str, arrays: list[np.ndarray]) -> np.ndarray:
+    """The arrays end to end along axis 0 (one array: itself), in a reused buffer."""
+    if len(arrays) == 1:
+        return np.ascontiguousarray(arrays[0])
+    a0 = arrays[0]
+    n = sum(a.shape[0] for a in arrays)
+    key = (name, a0.dtype.str, a0.shape[1:])
+    buf = _JOIN_BUFS.get(key)
+    if buf is None or buf.shape[0] < n:
+        buf = _JOIN_BUFS[key] = np.empty((n, *a0.shape[1:]), a0.dtype)
+    return np.concatenate(arrays, out=buf[:n])
+
+
+def _zeros(n: int) -> np.ndarray:
+    """n int64 zeros, from a buffer kept between calls (read only by the kernel: stays zero)."""
+    buf = _JOIN_BUFS.get(("zeros",))
+    if buf is None or buf.shape[0] < n:
+        buf = _JOIN_BUFS[("zeros",)] = np.zeros(n, np.int64)
+    return buf[:n]
+
+
 def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
                 update_per_step: bool = True, criterion: str = "none",
                 threshold: float = 0.0, lanes: int | None = None) -> list[np.ndarray]:
@@ -216,18 +247,25 @@ def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
                              + [ch.offsets[1:] + s for ch, s in zip(chunks, step0)])
     if (np.diff(offsets) <= 0).any():
         raise ValueError("train_lanes: every sequence needs at least one step")
-    cat = (lambda name: np.ascontiguousarray(np.concatenate([getattr(ch, name) for ch in chunks])))
+    with _JOIN_LOCK:
+        return _train_lanes(nets, chunks, orders, n, nl, net0, offsets, seq0, step0, lr,
+                            criterion, threshold)
+
+
+def _train_lanes(nets, chunks, orders, n, nl, net0, offsets, seq0, step0, lr, criterion,
+                 threshold):
+    cat = (lambda name: _join(name, [getattr(ch, name) for ch in chunks]))
     targets = cat("targets")
-    # copies only of what the kernel reads: the clean targets where some chunk has its own (else
-    # the targets themselves), the legal-symbol sets where the criterion reads them (else zeros,
-    # which the kernel reads at judged steps only: untouched pages, no copy)
+    # joined only where the kernel reads them: the clean targets where some chunk has its own
+    # (else the targets themselves), the legal-symbol sets where the criterion reads them (else
+    # zeros)
     if all(ch.clean_targets is None for ch in chunks):
         clean = targets
     else:
-        clean = np.concatenate([ch.clean_targets if ch.clean_targets is not None else ch.targets
+        clean = _join("clean", [ch.clean_targets if ch.clean_targets is not None else ch.targets
                                 for ch in chunks])
-    legal = cat("legal") if criterion == "legal" else np.zeros(int(step0[-1]), np.int64)
-    flags = np.concatenate([step_flags(ch) for ch in chunks])
+    legal = cat("legal") if criterion == "legal" else _zeros(int(step0[-1]))
+    flags = _join("flags", [step_flags(ch) for ch in chunks])
     order = np.concatenate([o + s for o, s in zip(orders, seq0)] or [np.zeros(0, np.int64)])
     lane_start = np.zeros(nl + 1, np.int64)
     lane_start[1:n + 1] = np.cumsum([len(o) for o in orders])
