@@ -158,8 +158,11 @@ def test_the_branch_free_main_path_is_gexp_where_it_applies():
 
 @njit(error_model="numpy")
 def _lanes_logistic(w, nl, expm):
+    scr = np.empty(nl + w.shape[0])      # the scratch lies after the values, in one array
+    scr[nl:] = w
     for b in range(0, w.shape[0], nl):
-        _logistic_lanes(w, b, nl, expm)
+        _logistic_lanes(scr, nl + b, nl, expm, 0)
+    w[:] = scr[nl:]
 
 
 @pytest.mark.parametrize("nl", [4, 8, 40])

@@ -28,8 +28,8 @@ per-step weight changes, no forget gates, no constant decay, no peepholes, no mo
 learning-rate decay, no stop at the first error, every block on. ``LSTM97.lanes_ok`` says whether
 a net qualifies; ``model.train_lanes`` is the call. The runner uses it only with ``--lanes L``:
 on Zen 1 (AVX2) four nets in one call ran at 0.77-0.89x the one-net kernel's throughput (before
-the vector exp below); on Zen 4 (AVX-512) eight run at 1.7-1.9x it (46 against 88 ns a net-step
-on the adding net, 41 against 68 on 2c's), 1.4x end to end (docs/speed.md).
+the vector exp below); on Zen 4 (AVX-512) eight run at 1.8-2.0x it (43 against 87 ns a net-step
+on the adding net, 38 against 69 on 2c's), 1.4-1.5x end to end (docs/speed.md).
 
 The exact exp is glibc's algorithm ported (``exactexp``) whatever ``exactexp.exact_impl`` chooses
 for the one-net kernels, and vector code over the lanes (:func:`_logistic_lanes`): its main path
@@ -63,22 +63,31 @@ def _add_where(w, i, d, on):
 
 
 @njit(inline="always", error_model="numpy")
-def _logistic_lanes(w, base, n, expm):
+def _logistic_lanes(w, base, n, expm, scr):
     """w[base + i] = f(w[base + i]) = 1 / (1 + exp(-w[base + i])) for i < n (a block of units,
     every lane of each: n = units x NL), the same bits as ``logistic`` on each. The exact exp:
-    when every argument takes glibc's main path (``exactexp.exp_main_ok``: 2**-54 <= |x| < 512,
-    all but never in these nets), one loop over the block without branches
-    (``exactexp.exp_main``: its table lookups become gathers), which LLVM turns into vector code
-    whose iterations overlap (the units' logistics are independent chains of a gather and a
-    division); else, and for the other exps, ``logistic`` one by one."""
+    one loop over the block without branches, glibc's main path (``exactexp.exp_main``: its
+    table lookups become gathers), which LLVM turns into vector code whose iterations overlap
+    (the units' logistics are independent chains of a gather and a division). Where some argument
+    lies outside that path (``exactexp.exp_main_ok``: 2**-54 <= |x| < 512; e.g. a state of
+    exactly 0 at a sequence's start) the block's arguments are kept first in ``w[scr:scr + n]``
+    and those values redone by ``logistic`` after the loop. Other exps: ``logistic`` one by
+    one."""
     if expm == EXP_EXACT:
         main = True
         for i in range(n):
             main = main & exp_main_ok(-w[base + i])
-        if main:
+        if not main:
             for i in range(n):
-                w[base + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
-            return
+                w[scr + i] = w[base + i]
+        for i in range(n):
+            w[base + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
+        if not main:
+            for i in range(n):
+                x = w[scr + i]
+                if not exp_main_ok(-x):
+                    w[base + i] = logistic(x, expm)
+        return
     for i in range(n):
         w[base + i] = logistic(w[base + i], expm)
 
@@ -170,7 +179,8 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
     oac = oain + C
     ogl = oac + C             # lr, per lane
     otm = ogl + 1             # 1.0 where the lane trains at this step, else 0.0
-    n_ent = otm + 1
+    oscr = otm + 1            # scratch for _logistic_lanes: a block of up to max(H, K) units
+    n_ent = oscr + max(H, K)
     w = np.zeros(n_ent * NL)
     for l in range(NL):
         for h in range(H):
@@ -231,7 +241,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                 for l in range(NL):
                     w[(osg + h) * NL + l] += w[(oWh + h * NW + m) * NL + l] * w[(oz + m) * NL + l]
         h0 = C if gcode == SQ_IDENTITY else 0
-        _logistic_lanes(w, (osg + h0) * NL, (H - h0) * NL, expm)
+        _logistic_lanes(w, (osg + h0) * NL, (H - h0) * NL, expm, oscr * NL)
         for j in range(B):
             for l in range(NL):
                 w[(oy + C + j) * NL + l] = w[(osg + C + j) * NL + l]
@@ -286,7 +296,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
         if hcode != SQ_IDENTITY:
             for i in range(C * NL):
                 w[ohs * NL + i] = w[os_ * NL + i]
-            _logistic_lanes(w, ohs * NL, C * NL, expm)
+            _logistic_lanes(w, ohs * NL, C * NL, expm, oscr * NL)
         for c in range(C):
             for l in range(NL):
                 sv = w[(os_ + c) * NL + l]
@@ -337,7 +347,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                         w[(oyo + k) * NL + l] += (w[(oWo + k * NU + zr + c) * NL + l]
                                                   * w[(oy + c) * NL + l])
             if ocode == SQ_LOGISTIC:
-                _logistic_lanes(w, oyo * NL, K * NL, expm)
+                _logistic_lanes(w, oyo * NL, K * NL, expm, oscr * NL)
             for k in range(K):
                 for l in range(NL):
                     if ocode == SQ_LOGISTIC:

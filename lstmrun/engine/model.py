@@ -270,10 +270,14 @@ def _train_lanes(nets, chunks, orders, n, nl, net0, offsets, seq0, step0, lr, cr
     lane_start = np.zeros(nl + 1, np.int64)
     lane_start[1:n + 1] = np.cumsum([len(o) for o in orders])
     lane_start[n + 1:] = lane_start[n]
-    Wh = np.zeros((nl, *net0.Wh.shape))
-    Wo = np.zeros((nl, *net0.Wo.shape))
+    Wh = np.empty((nl, *net0.Wh.shape))
+    Wo = np.empty((nl, *net0.Wo.shape))
     for i, net in enumerate(nets):
         Wh[i], Wo[i] = net.Wh, net.Wo
+    # lanes without a net compute with the first net's weights (read by nothing): zero weights
+    # would give net inputs of exactly 0, outside the exp's main path, which the lanes kernel's
+    # logistic then redoes value by value at every step (lanes._logistic_lanes)
+    Wh[n:], Wo[n:] = net0.Wh, net0.Wo
     ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
     ip[:lstm97.N_IP] = net0.ip
     ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
