@@ -22,9 +22,11 @@ Peers:
 - ``engine-generic``: the same Numba kernel without per-architecture specialisation (LSTM cases);
 - ``engine-fastexp`` / ``engine-exactexp``: the engine with the other ``train.exp`` setting than
   the case's config (``fastexp.py``; the LSTM cases and the 2a p=100 baselines);
-- ``engine-inlineexp`` / ``engine-callexp`` (LSTM cases with ``train.exp: exact``): the engine
-  computing the exact exp the other way than ``exactexp.exact_impl()`` chose on this machine:
-  the port inlined, or the C library's call where that is the same algorithm (the same bits);
+- ``engine-vectorexp`` / ``engine-inlineexp`` / ``engine-callexp`` (LSTM cases with
+  ``train.exp: exact``): the engine computing the exact exp the other ways than
+  ``exactexp.exact_impl()`` chose on this machine: the port as vector code over blocks of units,
+  the port inlined value by value, or the C library's call where that is the same algorithm (the
+  same bits every way);
 - ``plain-numba`` (the Exp 1 cases): ``bench/plain_lstm.py``, the same rule written plainly in
   Numba (2-D arrays, dense partials, the C library's exp, no specialisation): issue 19's speed
   reference (``tests/test_bench_peers.py`` checks it equal to the engine); ``plain-numba-const``:
@@ -168,14 +170,14 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
     if lstm or "p100" in name:
         peers["engine-exactexp" if net0.fast_exp else "engine-fastexp"] = other_exp
     if lstm and net0.exp_mode == "exact":
-        # train.exp: exact computed the other way than exactexp.exact_impl() chose here: the
-        # port inlined or the C library's call (the same bits where the call is taken)
+        # train.exp: exact computed the other ways than exactexp.exact_impl() chose here: the
+        # port as vector code, inlined, or the C library's call (the same bits every way)
         from lstmrun.engine.exactexp import exact_impl, libm_is_gexp
 
-        if exact_impl() == "call":
-            peers["engine-inlineexp"] = lambda: exact_other_impl("inline")
-        elif libm_is_gexp():
-            peers["engine-callexp"] = lambda: exact_other_impl("call")
+        impl = exact_impl()
+        for other in ("vector", "inline", "call"):
+            if other != impl and (other != "call" or libm_is_gexp()):
+                peers[f"engine-{other}exp"] = lambda o=other: exact_other_impl(o)
     if n_numpy:
         peers["numpy"] = numpy_peer
     if n_torch and torch_opts is not None:

@@ -32,8 +32,8 @@ from lstmrun.engine.exactexp import _SBITS, _TAIL, exact_impl, libm_is_gexp, set
 from lstmrun.engine.exactexp import _gexp_all
 from lstmrun.engine.exactexp import _libm_exp_all as _libm_all
 from lstmrun.engine.exactexp import exp_main, exp_main_ok
-from lstmrun.engine.kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM, logistic
-from lstmrun.engine.lanes import _logistic_lanes
+from lstmrun.engine.kernel_common import (EXP_EXACT, EXP_EXACT_VEC, EXP_FAST, EXP_LIBM, logistic,
+                                          logistic_block)
 from lstmrun.engine.model import LSTM97, exp_code, train_lanes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -161,7 +161,7 @@ def _lanes_logistic(w, nl, expm):
     scr = np.empty(nl + w.shape[0])      # the scratch lies after the values, in one array
     scr[nl:] = w
     for b in range(0, w.shape[0], nl):
-        _logistic_lanes(scr, nl + b, nl, expm, 0)
+        logistic_block(scr, nl + b, nl, expm, 0)
     w[:] = scr[nl:]
 
 
@@ -215,15 +215,16 @@ def _train(exp_mode, name, seed, kind):
 
 
 @needs_glibc_fma
+@pytest.mark.parametrize("impl", ["inline", "vector"])
 @pytest.mark.parametrize("specialise", ["0", pytest.param("1", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", ["exp1", "2c"])
 @pytest.mark.parametrize("kind", ["step", "sequence", "full", "lanes"])
-def test_kernels_train_to_the_c_library_bits(name, kind, specialise, monkeypatch):
+def test_kernels_train_to_the_c_library_bits(name, kind, specialise, impl, monkeypatch):
     """Weight changes every step, summed over each sequence, the full gradient, three nets in one
     lanes call; the generic kernels here, the specialised ones (compiled per architecture, SLP
     on, where LLVM may vectorise the inlined exp) in the slow tier."""
     monkeypatch.setenv("LSTMRUN_SPECIALIZE", specialise)
-    old = set_exact_impl("inline")     # "exact" by the port inlined, whatever this CPU prefers
+    old = set_exact_impl(impl)     # "exact" by the port (inlined, or vector code), not the call
     try:
         a = _train("exact", name, 11, kind)
     finally:
@@ -242,24 +243,26 @@ def impl_restored():
 def test_exp_code_follows_the_implementation(impl_restored):
     set_exact_impl("inline")
     assert exp_code("exact") == EXP_EXACT
+    set_exact_impl("vector")
+    assert exp_code("exact") == EXP_EXACT_VEC
     set_exact_impl("call")
     assert exp_code("exact") == EXP_LIBM
     assert exp_code("fast") == EXP_FAST and exp_code("libm") == EXP_LIBM
-    with pytest.raises(ValueError, match="expected inline, call or None"):
+    with pytest.raises(ValueError, match="expected vector, inline, call or None"):
         set_exact_impl("fast")
 
 
 def test_exact_impl_choice(impl_restored, monkeypatch):
-    """auto: the call only with AVX-512 and where the C library is this algorithm; inline always
-    honoured; call only where the C library is this algorithm; anything else refused."""
+    """auto: vector code with AVX-512, else the port inlined; inline and vector always honoured;
+    call only where the C library is this algorithm; anything else refused."""
     from llvmlite import binding
 
     avx512 = bool(binding.get_host_cpu_features().get("avx512f"))
     same = libm_is_gexp()
     assert same == _glibc_fma()
     for env, want in (("inline", "inline"), ("call", "call" if same else "inline"),
-                      ("auto", "call" if (same and avx512) else "inline"),
-                      ("", "call" if (same and avx512) else "inline")):
+                      ("vector", "vector"), ("auto", "vector" if avx512 else "inline"),
+                      ("", "vector" if avx512 else "inline")):
         set_exact_impl(None)
         if env:
             monkeypatch.setenv("LSTMRUN_EXACT_EXP", env)
@@ -272,16 +275,21 @@ def test_exact_impl_choice(impl_restored, monkeypatch):
         exact_impl()
 
 
-@needs_glibc_fma
+@pytest.mark.parametrize("name", ["exp1", "2c"])
 @pytest.mark.parametrize("kind", ["step", "sequence", "full"])
-def test_exact_trains_to_the_same_bits_either_way(kind, impl_restored):
-    """train.exp: exact by the port inlined and by the call (what exact_impl picks on an AVX-512
-    CPU): the same weights and metrics (the lanes kernel always inlines the port)."""
+def test_exact_trains_to_the_same_bits_every_way(name, kind, impl_restored):
+    """train.exp: exact by the port inlined value by value and as vector code over blocks of
+    units (what exact_impl picks on an AVX-512 CPU), on every platform, and by the C library's
+    call where it is glibc's FMA build: the same weights and metrics."""
     set_exact_impl("inline")
-    a = _train("exact", "2c", 5, kind)
-    set_exact_impl("call")
-    b = _train("exact", "2c", 5, kind)
+    a = _train("exact", name, 5, kind)
+    set_exact_impl("vector")
+    b = _train("exact", name, 5, kind)
     assert np.array_equal(a.view(np.int64), b.view(np.int64))
+    if _glibc_fma():
+        set_exact_impl("call")
+        c = _train("exact", name, 5, kind)
+        assert np.array_equal(a.view(np.int64), c.view(np.int64))
 
 
 def test_config_switch():

@@ -176,12 +176,13 @@ def exp_main(x):
     return fma(scale, tmp, scale)
 
 
-# ---- which code computes ``train.exp: exact`` on this machine: the inlined port or the C
-# library's call, when the two give the same bits. Measured (docs/speed.md, "The exact exp:
-# inlined or the C library's call"): on Zen 1 (AVX2) the kernels run 1.1x faster with the port
-# inlined; on Zen 4 (AVX-512) 1.24-1.34x faster with the call (the port alone is faster there
-# too, 2.8 against 4.7 ns a logistic, yet the kernels it is inlined into run slower). So the call
-# is taken where the CPU has AVX-512 and the C library provably runs this very algorithm.
+# ---- which code computes ``train.exp: exact`` on this machine: the port inlined value by value,
+# the port as vector code over a block of units (``kernel_common.logistic_block``), or the C
+# library's call where that gives the same bits. Measured (docs/speed.md): on Zen 1 (AVX2) the
+# kernels ran 1.1x faster with the port inlined than with the call; on Zen 4 (AVX-512) the
+# inlined port value by value made them 1.24-1.34x slower than the call, and the port as vector
+# code makes them 1.09-1.11x faster than the call (session 14). So "vector" is taken where the
+# CPU has AVX-512 (not measured on an AVX2 CPU, where gathers are slow), "inline" elsewhere.
 
 _IMPL: str | None = None
 
@@ -230,34 +231,35 @@ def libm_is_gexp() -> bool:
 
 
 def exact_impl() -> str:
-    """``"call"`` or ``"inline"``: how the kernels compute ``train.exp: exact`` here (the same
-    bits either way). ``LSTMRUN_EXACT_EXP=inline|call|auto`` (default auto: the call where the CPU
-    has AVX-512 and :func:`libm_is_gexp`, else the port inlined; ``call`` where the C library is
-    not this algorithm falls back to the port, with the same bits as elsewhere)."""
+    """``"vector"``, ``"inline"`` or ``"call"``: how the kernels compute ``train.exp: exact``
+    here (the same bits every way). ``LSTMRUN_EXACT_EXP=vector|inline|call|auto`` (default auto:
+    vector where the CPU has AVX-512, else inline; ``call`` where the C library is not this
+    algorithm falls back to the port inlined, with the same bits as elsewhere)."""
     global _IMPL
     if _IMPL is None:
         import os
 
         want = os.environ.get("LSTMRUN_EXACT_EXP", "auto").strip().lower()
-        if want not in ("auto", "inline", "call"):
-            raise ValueError(f"LSTMRUN_EXACT_EXP: expected inline, call or auto (got {want!r})")
-        impl = "inline"
-        if want != "inline":
+        if want not in ("auto", "inline", "call", "vector"):
+            raise ValueError(f"LSTMRUN_EXACT_EXP: expected vector, inline, call or auto (got "
+                             f"{want!r})")
+        impl = want
+        if want == "auto":
             from llvmlite import binding
 
-            avx512 = bool(binding.get_host_cpu_features().get("avx512f"))
-            if (want == "call" or avx512) and libm_is_gexp():
-                impl = "call"
+            impl = "vector" if binding.get_host_cpu_features().get("avx512f") else "inline"
+        elif want == "call" and not libm_is_gexp():
+            impl = "inline"
         _IMPL = impl
     return _IMPL
 
 
 def set_exact_impl(impl: str | None) -> str | None:
-    """Make :func:`exact_impl` return ``impl`` ("inline" or "call"; None: decide again) in this
-    process, for kernels set up after this (the bench's peers, tests); returns the previous
-    value. "call" is the caller's promise that :func:`libm_is_gexp` holds."""
+    """Make :func:`exact_impl` return ``impl`` ("vector", "inline" or "call"; None: decide again)
+    in this process, for kernels set up after this (the bench's peers, tests); returns the
+    previous value. "call" is the caller's promise that :func:`libm_is_gexp` holds."""
     global _IMPL
-    if impl not in (None, "inline", "call"):
-        raise ValueError(f"expected inline, call or None (got {impl!r})")
+    if impl not in (None, "inline", "call", "vector"):
+        raise ValueError(f"expected vector, inline, call or None (got {impl!r})")
     old, _IMPL = _IMPL, impl
     return old

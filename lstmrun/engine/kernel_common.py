@@ -5,6 +5,7 @@ the code was written out in it.
 
 - :func:`logistic`: f(x) = 1 / (1 + e^-x), with the exact exp (glibc's, inlined), the C library's
   call or the vectorisable fast exp;
+- :func:`logistic_block`: the same on a block of values at once, the exact exp as vector code;
 - :func:`load_z`: put the input x(t) into a source vector (one-hot: O(1));
 - :func:`add_into`: W += dW, row by row (a sequence's summed changes);
 - :func:`momentum_into`: v = m v + dW, W += v (GSS02's momentum), row by row;
@@ -20,24 +21,56 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .exactexp import gexp
+from .exactexp import exp_main, exp_main_ok, gexp
 from .fastexp import flogistic
 
 # which exp the logistic uses (``IP_FASTEXP``; config ``train.exp``)
 EXP_EXACT = 0   # glibc's exp, inlined (exactexp.gexp): the C library's bits where that is glibc
 EXP_FAST = 1    # fastexp.fexp: vectorisable, within 2 ulp, changes low bits
 EXP_LIBM = 2    # a call of the platform's C library exp (what "exact" was before gexp)
+EXP_EXACT_VEC = 3  # glibc's exp as EXP_EXACT, and the one-net kernel's blocks of units as vector
+                   # code (logistic_block; the same bits): exactexp.exact_impl "vector"
 
 
 @njit(inline="always", error_model="numpy")
 def logistic(x, mode):
     """f(x) = 1 / (1 + exp(-x)) with the exp ``mode`` names (EXP_*; a bool ``False`` is
-    EXP_EXACT)."""
+    EXP_EXACT; EXP_EXACT_VEC is EXP_EXACT here)."""
     if mode == EXP_FAST:
         return flogistic(x)
     if mode == EXP_LIBM:
         return 1.0 / (1.0 + np.exp(-x))
     return 1.0 / (1.0 + gexp(-x))
+
+
+@njit(inline="always", error_model="numpy")
+def logistic_block(w, base, n, expm, scr):
+    """w[base + i] = f(w[base + i]) = 1 / (1 + exp(-w[base + i])) for i < n, a block of units (in
+    the lanes kernel every lane of each: n = units x NL), the same bits as ``logistic`` on each.
+    The exact exp (EXP_EXACT, EXP_EXACT_VEC): one loop over the block without branches, glibc's
+    main path (``exactexp.exp_main``: its table lookups become gathers), which LLVM turns into
+    vector code whose iterations overlap (the units' logistics are independent chains of a gather
+    and a division). Where some argument lies outside that path (``exactexp.exp_main_ok``:
+    2**-54 <= |x| < 512; e.g. a state of exactly 0 at a sequence's start) the block's arguments
+    are kept first in ``w[scr:scr + n]`` and those values redone by ``logistic`` after the loop.
+    Other exps: ``logistic`` one by one."""
+    if expm == EXP_EXACT or expm == EXP_EXACT_VEC:
+        main = True
+        for i in range(n):
+            main = main & exp_main_ok(-w[base + i])
+        if not main:
+            for i in range(n):
+                w[scr + i] = w[base + i]
+        for i in range(n):
+            w[base + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
+        if not main:
+            for i in range(n):
+                x = w[scr + i]
+                if not exp_main_ok(-x):
+                    w[base + i] = logistic(x, expm)
+        return
+    for i in range(n):
+        w[base + i] = logistic(w[base + i], expm)
 
 
 @njit(cache=True, inline="always")

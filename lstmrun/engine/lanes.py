@@ -32,8 +32,9 @@ the vector exp below); on Zen 4 (AVX-512) eight run at 1.8-2.0x it (43 against 8
 on the adding net, 38 against 69 on 2c's), 1.4-1.5x end to end (docs/speed.md).
 
 The exact exp is glibc's algorithm ported (``exactexp``) whatever ``exactexp.exact_impl`` chooses
-for the one-net kernels, and vector code over the lanes (:func:`_logistic_lanes`): its main path
-without branches, the table lookups gathers; the same bits as the scalar port (tested).
+for the one-net kernels, and vector code over the lanes (``kernel_common.logistic_block``): its
+main path without branches, the table lookups gathers; the same bits as the scalar port
+(tested).
 """
 
 from __future__ import annotations
@@ -42,9 +43,8 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
-from .exactexp import exp_main, exp_main_ok
 from .judge import FLAG_JUDGE, FLAG_TRAIN, finish_metrics, judge_step
-from .kernel_common import EXP_EXACT, logistic
+from .kernel_common import logistic_block
 from .lstm97 import (  # noqa: F401  (the ip layout is lstm97's, plus the lane count)
     IP_B, IP_CELLS_OFF, IP_FASTEXP, IP_FG, IP_G, IP_GCENTER, IP_H, IP_LRDECAY, IP_MOMENTUM,
     IP_NIN, IP_NOUT, IP_OBIAS, IP_OG, IP_OIN, IP_ONEHOT, IP_OUT, IP_PEEP, IP_REC, IP_S, IP_STOP,
@@ -60,36 +60,6 @@ def _add_where(w, i, d, on):
     """w[i] += d where ``on`` (the lane trains at this step) is not 0.0; else w[i] unchanged."""
     a = w[i]
     w[i] = a + d if on != 0.0 else a
-
-
-@njit(inline="always", error_model="numpy")
-def _logistic_lanes(w, base, n, expm, scr):
-    """w[base + i] = f(w[base + i]) = 1 / (1 + exp(-w[base + i])) for i < n (a block of units,
-    every lane of each: n = units x NL), the same bits as ``logistic`` on each. The exact exp:
-    one loop over the block without branches, glibc's main path (``exactexp.exp_main``: its
-    table lookups become gathers), which LLVM turns into vector code whose iterations overlap
-    (the units' logistics are independent chains of a gather and a division). Where some argument
-    lies outside that path (``exactexp.exp_main_ok``: 2**-54 <= |x| < 512; e.g. a state of
-    exactly 0 at a sequence's start) the block's arguments are kept first in ``w[scr:scr + n]``
-    and those values redone by ``logistic`` after the loop. Other exps: ``logistic`` one by
-    one."""
-    if expm == EXP_EXACT:
-        main = True
-        for i in range(n):
-            main = main & exp_main_ok(-w[base + i])
-        if not main:
-            for i in range(n):
-                w[scr + i] = w[base + i]
-        for i in range(n):
-            w[base + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
-        if not main:
-            for i in range(n):
-                x = w[scr + i]
-                if not exp_main_ok(-x):
-                    w[base + i] = logistic(x, expm)
-        return
-    for i in range(n):
-        w[base + i] = logistic(w[base + i], expm)
 
 
 @njit(inline="always", error_model="numpy")
@@ -179,7 +149,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
     oac = oain + C
     ogl = oac + C             # lr, per lane
     otm = ogl + 1             # 1.0 where the lane trains at this step, else 0.0
-    oscr = otm + 1            # scratch for _logistic_lanes: a block of up to max(H, K) units
+    oscr = otm + 1            # scratch for logistic_block: a block of up to max(H, K) units
     n_ent = oscr + max(H, K)
     w = np.zeros(n_ent * NL)
     for l in range(NL):
@@ -241,7 +211,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                 for l in range(NL):
                     w[(osg + h) * NL + l] += w[(oWh + h * NW + m) * NL + l] * w[(oz + m) * NL + l]
         h0 = C if gcode == SQ_IDENTITY else 0
-        _logistic_lanes(w, (osg + h0) * NL, (H - h0) * NL, expm, oscr * NL)
+        logistic_block(w, (osg + h0) * NL, (H - h0) * NL, expm, oscr * NL)
         for j in range(B):
             for l in range(NL):
                 w[(oy + C + j) * NL + l] = w[(osg + C + j) * NL + l]
@@ -296,7 +266,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
         if hcode != SQ_IDENTITY:
             for i in range(C * NL):
                 w[ohs * NL + i] = w[os_ * NL + i]
-            _logistic_lanes(w, ohs * NL, C * NL, expm, oscr * NL)
+            logistic_block(w, ohs * NL, C * NL, expm, oscr * NL)
         for c in range(C):
             for l in range(NL):
                 sv = w[(os_ + c) * NL + l]
@@ -347,7 +317,7 @@ def run_lanes(Wh, Wo, hbias, ip, reset_act, x_idx, x_real, offsets, targets, ste
                         w[(oyo + k) * NL + l] += (w[(oWo + k * NU + zr + c) * NL + l]
                                                   * w[(oy + c) * NL + l])
             if ocode == SQ_LOGISTIC:
-                _logistic_lanes(w, oyo * NL, K * NL, expm, oscr * NL)
+                logistic_block(w, oyo * NL, K * NL, expm, oscr * NL)
             for k in range(K):
                 for l in range(NL):
                     if ocode == SQ_LOGISTIC:

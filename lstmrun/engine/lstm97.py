@@ -81,7 +81,7 @@ import numpy as np
 from numba import njit
 
 from .arch import SQ_G2, SQ_IDENTITY, SQ_LOGISTIC, SQ_TANHLIKE
-from .kernel_common import EXP_FAST, logistic, start_sequence
+from .kernel_common import EXP_EXACT_VEC, EXP_FAST, logistic, logistic_block, start_sequence
 from .judge import (  # noqa: F401  (re-exported: the kernel's codes live in judge.py)
     CRIT_ABS, CRIT_LEGAL, CRIT_NONE, FLAG_JUDGE, FLAG_TRAIN, M_CORRECT, M_MAXABS, M_NTGT, M_SSE,
     M_SUMABS, N_METRICS, finish_metrics, judge_step,
@@ -303,6 +303,7 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     peep = ip[IP_PEEP] != 0
     expm = ip[IP_FASTEXP]               # which exp (kernel_common.EXP_*)
     fast = expm == EXP_FAST
+    vexp = expm == EXP_EXACT_VEC        # the exact exp's blocks as vector code (AVX-512)
     mom = ip[IP_MOMENTUM] != 0
     gcen = ip[IP_GCENTER] != 0
     mval = fp[2]
@@ -369,7 +370,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     ozp = oWoT + NU * K        # z(t) of a deferred weight change (below)
     ovel = ozp + NZ            # momentum: velocities, laid out like Wh then Wo (= vel)
     NV = H * NW + K * NU if mom else 0
-    w = np.zeros(ovel + NV)
+    oscr = ovel + NV           # scratch for logistic_block (the exact exp's blocks)
+    w = np.zeros(oscr + max(HP, CP, KP))
     for i in range(NV):
         w[ovel + i] = vel[i]
     for h in range(H):
@@ -482,8 +484,13 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                             w[osg + h] += w[oWh + h * NW + NZ + jb * S + v] * w[os_ + jb * S + v]
             # f on the nets in a loop of its own; a linear g leaves the cell inputs' nets as
             # they are
-            for h in range(C if gcode == SQ_IDENTITY else 0, HP):
-                w[osg + h] = logistic(w[osg + h], expm)
+            # (exact_impl "vector": the block at once, as vector code, kernel_common.logistic_block)
+            h0 = C if gcode == SQ_IDENTITY else 0
+            if vexp:
+                logistic_block(w, osg + h0, HP - h0, expm, oscr)
+            else:
+                for h in range(h0, HP):
+                    w[osg + h] = logistic(w[osg + h], expm)
             if defer and pending:
                 _weight_changes(w, odWh, odWo, lr_p, xi_p, I, K, B, S, NZ, NW, NU, ze, onehot,
                                 oin, og, obias, fgm, peep, offs_p)
@@ -538,12 +545,19 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                     w[osg + C + B + j] = f
                     w[oyout + j] = f
                     w[oy + C + B + j] = f
+            if hcode != SQ_IDENTITY and vexp:
+                for c in range(CP):
+                    w[ohs + c] = w[os_ + c]
+                logistic_block(w, ohs, CP, expm, oscr)
             for c in range(C if hcode == SQ_IDENTITY else CP):
                 if hcode == SQ_IDENTITY:
                     w[ohs + c] = w[os_ + c]
                     w[odhs + c] = 1.0
                 else:
-                    f = logistic(w[os_ + c], expm)
+                    if vexp:
+                        f = w[ohs + c]
+                    else:
+                        f = logistic(w[os_ + c], expm)
                     d = f * (1.0 - f)
                     if hcode == SQ_TANHLIKE:
                         w[ohs + c] = 2.0 * f - 1.0
@@ -595,10 +609,15 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
                         for c in range(C):
                             acc += w[rk + zr + c] * w[oy + c]
                         w[oyo + k] = acc
+                if ocode == SQ_LOGISTIC and vexp:
+                    logistic_block(w, oyo, KP, expm, oscr)
                 for k in range(KP if ocode == SQ_LOGISTIC else K):
                     if ocode == SQ_LOGISTIC:
-                        f = logistic(w[oyo + k], expm)
-                        w[oyo + k] = f
+                        if vexp:
+                            f = w[oyo + k]
+                        else:
+                            f = logistic(w[oyo + k], expm)
+                            w[oyo + k] = f
                         w[odyo + k] = f * (1.0 - f)
                     else:
                         w[odyo + k] = 1.0

@@ -11,7 +11,7 @@ from . import lanes as lanes_mod
 from .arch import SQUASH, Arch, Init, init_weights
 from .judge import N_METRICS
 from .exactexp import exact_impl
-from .kernel_common import EXP_EXACT, EXP_FAST, EXP_LIBM
+from .kernel_common import EXP_EXACT, EXP_EXACT_VEC, EXP_FAST, EXP_LIBM
 from .kernelmodel import CRITERIA, KernelModel, step_flags  # noqa: F401  (model.step_flags)
 
 # config train.exp -> the kernels' IP_FASTEXP
@@ -20,10 +20,15 @@ EXP_MODES = {"exact": EXP_EXACT, "fast": EXP_FAST, "libm": EXP_LIBM}
 
 def exp_code(mode: str) -> int:
     """The kernels' IP_FASTEXP for config ``train.exp`` ``mode``: "exact" is glibc's algorithm,
-    computed by the port inlined or, where that is faster and the C library runs the same
-    algorithm, by the call (``exactexp.exact_impl``): the same bits either way."""
-    if mode == "exact" and exact_impl() == "call":
-        return EXP_LIBM
+    computed by the port inlined value by value, as vector code over blocks of units, or by the
+    C library's call where it runs the same algorithm (``exactexp.exact_impl``): the same bits
+    every way."""
+    if mode == "exact":
+        impl = exact_impl()
+        if impl == "call":
+            return EXP_LIBM
+        if impl == "vector":
+            return EXP_EXACT_VEC
     return EXP_MODES[mode]
 
 
@@ -276,13 +281,13 @@ def _train_lanes(nets, chunks, orders, n, nl, net0, offsets, seq0, step0, lr, cr
         Wh[i], Wo[i] = net.Wh, net.Wo
     # lanes without a net compute with the first net's weights (read by nothing): zero weights
     # would give net inputs of exactly 0, outside the exp's main path, which the lanes kernel's
-    # logistic then redoes value by value at every step (lanes._logistic_lanes)
+    # logistic then redoes value by value at every step (kernel_common.logistic_block)
     Wh[n:], Wo[n:] = net0.Wh, net0.Wo
     ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
     ip[:lstm97.N_IP] = net0.ip
     ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
     # the lanes kernel computes the exact exp by the port whatever exact_impl says, as vector
-    # code over the lanes (lanes._logistic_lanes; the same bits); the call, which the one-net
+    # code over the lanes (kernel_common.logistic_block; the same bits); the call, which the one-net
     # kernel gains by on Zen 4, made it slower (94 against 74 ns a net-step, docs/speed.md)
     ip[lstm97.IP_FASTEXP] = EXP_MODES[net0.exp_mode]
     ip[lanes_mod.IP_LANES] = nl
