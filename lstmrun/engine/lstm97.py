@@ -262,7 +262,8 @@ def run_sequences(Wh, Wo, hbias, ip, fp, vel, reset_act, x_idx, x_real, offsets,
     are not yet part of the net: their cells output 0 and learn nothing -- HS97's sequential
     construction, §4 remedy 1; all B before the cells join, B - k with k blocks grown), forget
     mode (FG_*), learning-rate decay on/off, stop at the first failing step, peepholes on/off, the
-    exp (kernel_common.EXP_*: exact, fast, libm), momentum on/off, gate outputs read centred on/off.
+    exp (kernel_common.EXP_*: exact, fast, libm, exact as vector code), momentum on/off, gate outputs
+    read centred on/off.
     fp f64 (3,): the constant state decay (FG_DECAY), the per-step learning-rate factor, the
     momentum. vel f64 (H*NW + K*NU,): with momentum, the velocity of every Wh and Wo entry
     (row-major, Wh first), updated in place when learning (length 0 without momentum).
