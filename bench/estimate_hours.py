@@ -40,46 +40,34 @@ from lstmrun.tasks.registry import build_task
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def measure(cfg: dict, seconds: float) -> tuple[float, float]:
-    """(time steps per second, mean sequence length) of training on the row's sequences."""
-    task = build_task(cfg["task"])
-    rng = np.random.default_rng(0)
-    net = make_model(cfg, task, rng)
-    per_step = cfg["train"]["update"] == "step"
-    n = 20
-    chunk = task.sample(rng, n)
-    net.copy().train(chunk, lr=cfg["train"]["lr"], update_per_step=per_step)  # compile
-    while True:
-        chunk = task.sample(rng, n)
-        t0 = time.perf_counter()
-        net.copy().train(chunk, lr=cfg["train"]["lr"], update_per_step=per_step)
-        dt = time.perf_counter() - t0
-        if dt > seconds or n > 200_000:
-            return chunk.total_steps / dt, chunk.total_steps / n
-        n *= 4
-
-
-def measure_lanes(cfg: dict, seconds: float, lanes: int) -> float:
-    """Time steps per second, summed over the lanes, of ``lanes`` nets trained in one call of the
-    lanes kernel on the row's sequences (each net on its share of one batch)."""
+def measure(cfg: dict, seconds: float, lanes: int = 0) -> tuple[float, float]:
+    """(time steps per second, mean sequence length) of training on the row's sequences: one net
+    (``lanes`` 0), or ``lanes`` nets in one call of the lanes kernel, each on its share of one
+    batch (time steps summed over the lanes)."""
     from lstmrun.engine.model import train_lanes
 
     task = build_task(cfg["task"])
     rng = np.random.default_rng(0)
     net = make_model(cfg, task, rng)
     lr = cfg["train"]["lr"]
-    n = 20 * lanes
-    chunk = task.sample(rng, n)
-    train_lanes([net.copy() for _ in range(lanes)], [chunk] * lanes,
-                np.array_split(np.arange(n), lanes), lr=lr)  # compile
+    per_step = cfg["train"]["update"] == "step"
+
+    def train(chunk):
+        if lanes:
+            train_lanes([net.copy() for _ in range(lanes)], [chunk] * lanes,
+                        np.array_split(np.arange(chunk.n), lanes), lr=lr)
+        else:
+            net.copy().train(chunk, lr=lr, update_per_step=per_step)
+
+    n = 20 * max(lanes, 1)
+    train(task.sample(rng, n))  # compile
     while True:
         chunk = task.sample(rng, n)
-        nets = [net.copy() for _ in range(lanes)]
         t0 = time.perf_counter()
-        train_lanes(nets, [chunk] * lanes, np.array_split(np.arange(n), lanes), lr=lr)
+        train(chunk)
         dt = time.perf_counter() - t0
         if dt > seconds or n > 200_000:
-            return chunk.total_steps / dt
+            return chunk.total_steps / dt, chunk.total_steps / n
         n *= 4
 
 
@@ -116,7 +104,7 @@ def main(argv=None):
             from lstmrun.lockstep import reason_not
 
             if reason_not(cfg) is None:
-                sps_l = measure_lanes(cfg, a.seconds, a.lanes)
+                sps_l, _ = measure(cfg, a.seconds, a.lanes)
                 rounds = math.ceil(math.ceil(cfg["trials"] / a.jobs) / a.lanes)
                 hours_l = rounds * a.lanes * mean * length / sps_l / 3600
                 worst_l = rounds * a.lanes * cfg["protocol"]["budget"] * length / sps_l / 3600

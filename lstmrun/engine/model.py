@@ -252,52 +252,47 @@ def train_lanes(nets: list[LSTM97], chunks: list, orders: list, *, lr: float,
                              + [ch.offsets[1:] + s for ch, s in zip(chunks, step0)])
     if (np.diff(offsets) <= 0).any():
         raise ValueError("train_lanes: every sequence needs at least one step")
+    # the join buffers are one set per process: calls (from threads) take them in turn
     with _JOIN_LOCK:
-        return _train_lanes(nets, chunks, orders, n, nl, net0, offsets, seq0, step0, lr,
-                            criterion, threshold)
-
-
-def _train_lanes(nets, chunks, orders, n, nl, net0, offsets, seq0, step0, lr, criterion,
-                 threshold):
-    cat = (lambda name: _join(name, [getattr(ch, name) for ch in chunks]))
-    targets = cat("targets")
-    # joined only where the kernel reads them: the clean targets where some chunk has its own
-    # (else the targets themselves), the legal-symbol sets where the criterion reads them (else
-    # zeros)
-    if all(ch.clean_targets is None for ch in chunks):
-        clean = targets
-    else:
-        clean = _join("clean", [ch.clean_targets if ch.clean_targets is not None else ch.targets
-                                for ch in chunks])
-    legal = cat("legal") if criterion == "legal" else _zeros(int(step0[-1]))
-    flags = _join("flags", [step_flags(ch) for ch in chunks])
-    order = np.concatenate([o + s for o, s in zip(orders, seq0)] or [np.zeros(0, np.int64)])
-    lane_start = np.zeros(nl + 1, np.int64)
-    lane_start[1:n + 1] = np.cumsum([len(o) for o in orders])
-    lane_start[n + 1:] = lane_start[n]
-    Wh = np.empty((nl, *net0.Wh.shape))
-    Wo = np.empty((nl, *net0.Wo.shape))
-    for i, net in enumerate(nets):
-        Wh[i], Wo[i] = net.Wh, net.Wo
-    # lanes without a net compute with the first net's weights (read by nothing): zero weights
-    # would give net inputs of exactly 0, outside the exp's main path, which the lanes kernel's
-    # logistic then redoes value by value at every step (kernel_common.logistic_block)
-    Wh[n:], Wo[n:] = net0.Wh, net0.Wo
-    ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
-    ip[:lstm97.N_IP] = net0.ip
-    ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
-    # the lanes kernel computes the exact exp by the port whatever exact_impl says, as vector
-    # code over the lanes (kernel_common.logistic_block; the same bits); the call, which the one-net
-    # kernel gains by on Zen 4, made it slower (94 against 74 ns a net-step, docs/speed.md)
-    ip[lstm97.IP_FASTEXP] = EXP_MODES[net0.exp_mode]
-    ip[lanes_mod.IP_LANES] = nl
-    lrs = np.full(nl, float(lr))
-    metrics = np.empty((len(order), N_METRICS))
-    kern = codegen.kernel(ip, lanes_mod, "run_lanes", codegen.LANES_STATIC)
-    kern(Wh, Wo, net0.hbias, ip, net0.reset_act, cat("x_idx"), cat("x_real"), offsets,
-         targets, flags, legal, clean, order, lane_start, lrs, CRITERIA[criterion],
-         float(threshold), metrics)
-    for i, net in enumerate(nets):
-        net.Wh[...] = Wh[i]
-        net.Wo[...] = Wo[i]
-    return [metrics[lane_start[i]:lane_start[i + 1]] for i in range(n)]
+        cat = (lambda name: _join(name, [getattr(ch, name) for ch in chunks]))
+        targets = cat("targets")
+        # joined only where the kernel reads them: the clean targets where some chunk has its own
+        # (else the targets themselves), the legal-symbol sets where the criterion reads them (else
+        # zeros)
+        if all(ch.clean_targets is None for ch in chunks):
+            clean = targets
+        else:
+            clean = _join("clean", [ch.clean_targets if ch.clean_targets is not None else ch.targets
+                                    for ch in chunks])
+        legal = cat("legal") if criterion == "legal" else _zeros(int(step0[-1]))
+        flags = _join("flags", [step_flags(ch) for ch in chunks])
+        order = np.concatenate([o + s for o, s in zip(orders, seq0)] or [np.zeros(0, np.int64)])
+        lane_start = np.zeros(nl + 1, np.int64)
+        lane_start[1:n + 1] = np.cumsum([len(o) for o in orders])
+        lane_start[n + 1:] = lane_start[n]
+        Wh = np.empty((nl, *net0.Wh.shape))
+        Wo = np.empty((nl, *net0.Wo.shape))
+        for i, net in enumerate(nets):
+            Wh[i], Wo[i] = net.Wh, net.Wo
+        # lanes without a net compute with the first net's weights (read by nothing): zero weights
+        # would give net inputs of exactly 0, outside the exp's main path, which the lanes kernel's
+        # logistic then redoes value by value at every step (kernel_common.logistic_block)
+        Wh[n:], Wo[n:] = net0.Wh, net0.Wo
+        ip = np.zeros(lanes_mod.N_IP_LANES, np.int64)
+        ip[:lstm97.N_IP] = net0.ip
+        ip[lstm97.IP_ONEHOT] = int(chunks[0].onehot)
+        # the lanes kernel computes the exact exp by the port whatever exact_impl says, as vector
+        # code over the lanes (kernel_common.logistic_block; the same bits); the call, which the one-net
+        # kernel gains by on Zen 4, made it slower (94 against 74 ns a net-step, docs/speed.md)
+        ip[lstm97.IP_FASTEXP] = EXP_MODES[net0.exp_mode]
+        ip[lanes_mod.IP_LANES] = nl
+        lrs = np.full(nl, float(lr))
+        metrics = np.empty((len(order), N_METRICS))
+        kern = codegen.kernel(ip, lanes_mod, "run_lanes", codegen.LANES_STATIC)
+        kern(Wh, Wo, net0.hbias, ip, net0.reset_act, cat("x_idx"), cat("x_real"), offsets,
+             targets, flags, legal, clean, order, lane_start, lrs, CRITERIA[criterion],
+             float(threshold), metrics)
+        for i, net in enumerate(nets):
+            net.Wh[...] = Wh[i]
+            net.Wo[...] = Wo[i]
+        return [metrics[lane_start[i]:lane_start[i + 1]] for i in range(n)]
