@@ -34,7 +34,8 @@ Peers:
 - ``lanes-L`` (cases b and c): the case's sequences split over L nets (L = the CPU's vector
   width in doubles) trained in one call of the lanes kernel (``engine/lanes.py``: every weight a
   vector over the L nets; bit-identical to training each net alone, ``tests/test_lanes.py``);
-  steps/s counts the steps of all L nets;
+  steps/s counts the steps of all L nets; ``lanes-L-fastexp``: the same with ``train.exp: fast``
+  (cases with the exact exp), which says how much of the lanes kernel's time the exact exp takes;
 - ``numpy``: a vectorised NumPy implementation of the same rule (LSTM: ``tests/reference.py``;
   RTRL: ``bench/numpy_rtrl.py``; the tests check both equal to the engine to 1e-10), timed on
   fewer sequences and scaled;
@@ -148,11 +149,14 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
         finally:
             set_exact_impl(old)
 
-    def lanes():
+    def lanes(fast_exp=None):
         from lstmrun.engine.model import train_lanes
 
         L = vector_width()
         nets = [net0.copy() for _ in range(L)]
+        if fast_exp is not None:
+            for net in nets:
+                net.fast_exp = fast_exp
         parts = np.array_split(order, L)
         t0 = time.perf_counter()
         train_lanes(nets, [chunk] * L, parts, lr=lr)
@@ -164,6 +168,10 @@ def make_case(name, config, sets, n_seqs, n_numpy, n_torch=0, torch_opts=None):
     if lstm and per_step and net0.lanes_ok() and name in LANES_CASES:
         # the same sequences split over the CPU's vector width of nets in one call (engine/lanes.py)
         peers[f"lanes-{vector_width()}"] = lanes
+        if net0.exp_mode == "exact":
+            # the same with the fast exp: how much of the lanes kernel's time the exact exp takes
+            # (a bound for issue 19's target 2: what is left with an exp that costs little)
+            peers[f"lanes-{vector_width()}-fastexp"] = lambda: lanes(True)
     if lstm and name.startswith("erg"):       # the Exp 1 nets: 1997 blocks, logistic outputs
         peers["plain-numba"] = plain
         peers["plain-numba-const"] = lambda: plain(True)
