@@ -28,8 +28,9 @@ per-step weight changes, no forget gates, no constant decay, no peepholes, no mo
 learning-rate decay, no stop at the first error, every block on. ``LSTM97.lanes_ok`` says whether
 a net qualifies; ``model.train_lanes`` is the call. The runner uses it only with ``--lanes L``:
 on Zen 1 (AVX2) four nets in one call ran at 0.77-0.89x the one-net kernel's throughput (before
-the vector exp below); on Zen 4 (AVX-512) eight run at 1.8-2.0x it (43 against 87 ns a net-step
-on the adding net, 38 against 69 on 2c's), 1.4-1.5x end to end (docs/speed.md).
+the vector exp below); on Zen 4 (AVX-512) eight run at 1.8x it (41 against 74 ns a net-step on
+the adding net, 37 against 65 on 2c's; session 15), 1.4x end to end (docs/speed.md, which also
+says where the lanes kernel's time goes: ``bench/lanes_ablation.py``).
 
 The exact exp is glibc's algorithm ported (``exactexp``) whatever ``exactexp.exact_impl`` chooses
 for the one-net kernels, and vector code over the lanes (``kernel_common.logistic_block``): its
