@@ -53,7 +53,10 @@ CANDIDATES="log_mae_a05 lin_mae_a10 lin_mae_a05_jku" EXTRA="--set protocol.st3_h
   .queue/exp4_adding_study.sh results/evidence/adding1000 10 t1000
 EOF
 
-# copy the state of every run folder (a config.yaml) under $1 into $2: not weights, not locks
+# copy the state of every run folder (a config.yaml) under $1 into $2: not locks, and weights
+# only of the 2c rows of the reproduction (runs/exp2c_*), whose failing nets are traced from
+# them (docs/fidelity/exp2c.md; scripts/exp2c_probe.py), on a later machine too: 20-50 KB a
+# trial; results/reproduction/.gitignore lets them in
 copy_runs() {
     local src=$1 dst=$2 d rel f
     [ -d "$src" ] || return 0
@@ -65,6 +68,12 @@ copy_runs() {
         done
         rm -rf "$dst$rel/checkpoints"
         if [ -n "$(ls -A "$d/checkpoints" 2>/dev/null)" ]; then cp -r "$d/checkpoints" "$dst$rel/"; fi
+        case $d in
+            */reproduction/runs/exp2c_*)
+                if [ -n "$(ls -A "$d/weights" 2>/dev/null)" ]; then
+                    mkdir -p "$dst$rel/weights" && cp "$d"/weights/* "$dst$rel/weights/"
+                fi ;;
+        esac
     done
 }
 
