@@ -55,7 +55,7 @@ EOF
 
 # copy the state of every run folder (a config.yaml) under $1 into $2: not locks, and weights
 # only of the 2c rows of the reproduction (runs/exp2c_*), whose failing nets are traced from
-# them (docs/fidelity/exp2c.md; scripts/exp2c_probe.py), on a later machine too: 20-50 KB a
+# them (docs/fidelity/exp2c.md; scripts/exp2c_probe.py), on a later machine too: 4-33 KB a
 # trial; results/reproduction/.gitignore lets them in
 copy_runs() {
     local src=$1 dst=$2 d rel f

@@ -54,7 +54,7 @@ def logistic_block(w, base, n, expm, scr):
     all lie on that path (``exactexp.exp_main_ok``: 2**-54 <= |x| < 512); where some does not
     (e.g. a state of exactly 0 at a sequence's start) those values are redone by ``logistic``
     after the loop. (One loop, not a test pass before it: the lanes kernel 5-7% faster and the
-    adding net's one-net kernel 80 -> 74 ns a step on Zen 4, session 15, docs/speed.md.) Other
+    adding net's one-net kernel 79 -> 74 ns a step on Zen 4, session 15, docs/speed.md.) Other
     exps: ``logistic`` one by one."""
     if expm == EXP_EXACT or expm == EXP_EXACT_VEC:
         main = True
