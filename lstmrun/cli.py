@@ -255,6 +255,7 @@ def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None,
     jobs_list = [(key, with_checkpoints(cfg, writer.dir, every), k)
                  for key, (cfg, writer, todo) in entries.items() for k in todo]
     lanes = _lanes(lanes, executor, [cfg for cfg, _, todo in entries.values() if todo], quiet)
+    _record_lanes(entries, lanes)
     counts = {"solved": 0, "failed": 0}
     bar = None
 
@@ -317,6 +318,16 @@ def _lanes(lanes: int, executor: str, cfgs: list, quiet: bool) -> int:
             click.echo(f"note: --lanes: {cfg['experiment']} runs one trial at a time ({why})",
                        err=True)
     return lanes
+
+
+def _record_lanes(entries: dict, lanes: int) -> None:
+    """Each run folder's meta.json says how many of its trials share a kernel call this session
+    (no more than it has left to run; 1 where the config runs one trial at a time)."""
+    from .lockstep import reason_not
+
+    for cfg, writer, todo in entries.values():
+        n = min(lanes, len(todo)) if lanes > 1 and reason_not(cfg) is None else 1
+        writer.record_lanes(max(n, 1))
 
 
 def _compile(jobs_list, quiet: bool, lanes: int = 1) -> None:

@@ -26,6 +26,9 @@ Flags (a row's ``flags`` list):
 * ``unfinished run (status)`` when ``meta.json`` says the run is not finished;
 * ``setup differs from the paper's row (--set keys)`` when ``lstmrun train --set`` changed what
   the config's paper row describes (``paper.setup_differs``, written by the CLI).
+* ``trial-s count time shared by --lanes N trials`` when a session of the run trained N trials
+  side by side in one kernel call (``meta.json``'s ``lanes``, ``resumed_lanes``): each trial's
+  ``wall_seconds`` is then the time it ran beside the others, and their sum over-counts the work.
 
 Rows whose paper reports a failing baseline (``success_pct: 0`` or a mean like ``'>5,000,000'``)
 get neither of the two low-success flags.
@@ -262,6 +265,10 @@ def row_stats(run_dir) -> dict:
         flags.append(FLAG_NONE)
     if meta.get("status") not in (None, "finished"):
         flags.append(f"unfinished run ({meta.get('status')})")
+    shared = max([v for v in [meta.get("lanes")] + list(meta.get("resumed_lanes") or [])
+                  if isinstance(v, int)], default=1)
+    if shared > 1:
+        flags.append(f"trial-s count time shared by --lanes {shared} trials")
     if paper.get("setup_differs"):
         flags.append("setup differs from the paper's row (--set " +
                      ", ".join(map(str, paper["setup_differs"])) + ")")

@@ -386,6 +386,19 @@ class RunWriter:
         write_json(self.dir / META, self.meta)
         self._fh = open(self.dir / TRIALS, "a")
 
+    def record_lanes(self, lanes: int) -> None:
+        """Say in ``meta.json`` how many trials this session runs side by side in one kernel call
+        (``--lanes``; 1: one at a time): ``lanes`` for the session that started the run,
+        ``resumed_lanes`` beside ``resumed`` for each later one (None for a resume that did not
+        record it). In lockstep a trial's ``wall_seconds`` is time it shared with the others."""
+        if "resumed" in self.meta:
+            known = self.meta.setdefault("resumed_lanes", [])
+            known += [None] * (len(self.meta["resumed"]) - 1 - len(known))
+            known.append(int(lanes))
+        else:
+            self.meta["lanes"] = int(lanes)
+        write_json(self.dir / META, self.meta)
+
     def add(self, rec: dict, weights: dict) -> None:
         np.savez(weights_path(self.dir, rec["trial"]), **weights)
         self._fh.write(dumps(rec) + "\n")

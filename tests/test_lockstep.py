@@ -78,6 +78,41 @@ def test_lockstep_trials_are_the_one_trial_paths(tmp_path, monkeypatch, case):
         calls.clear()
 
 
+def test_meta_records_the_lanes_of_each_session_and_the_report_flags_shared_trial_seconds(
+        tmp_path):
+    """A trial's wall_seconds in lockstep is time it shared with the other lanes, so the run
+    folder says it ran in lockstep (meta.json: ``lanes`` at the start, ``resumed_lanes`` per
+    resume) and the report's trial-s carry a flag for it."""
+    from lstmrun.report import row_stats
+
+    _train(tmp_path, "adding", 2, trials=2)
+    two = tmp_path / "adding_l2_j1"
+    assert json.loads((two / "meta.json").read_text())["lanes"] == 2
+    assert any("shared by --lanes 2" in f for f in row_stats(two)["flags"])
+    # a one-lane run stopped after its first trial, resumed in lockstep: the resume's lanes (no
+    # more than the trials left to run) are recorded beside its time
+    three = _train(tmp_path, "adding", 1, trials=3)
+    one = tmp_path / "adding_l1_j1"
+    assert json.loads((one / "meta.json").read_text())["lanes"] == 1
+    assert not any("lanes" in f for f in row_stats(one)["flags"])
+    lines = one / "trials.jsonl"
+    kept = [x for x in lines.read_text().splitlines() if json.loads(x)["trial"] == 0]
+    lines.write_text(kept[0] + "\n")
+    r = _run("train", "--resume", one, "-q", "--jobs", 1, "--lanes", 4)
+    assert r.exit_code == 0, r.output
+    assert _rows(one) == three
+    meta = json.loads((one / "meta.json").read_text())
+    assert meta["lanes"] == 1 and meta["resumed_lanes"] == [2] and len(meta["resumed"]) == 1
+    assert any("shared by --lanes 2" in f for f in row_stats(one)["flags"])
+    # a config the lanes kernel cannot take runs one trial at a time: recorded as 1
+    out = tmp_path / "erg"
+    r = _run("train", PAPER / "exp1_erg_3x2_lr05.yaml", "--trials", 1, "--lanes", 4, "--out", out,
+             "-q", "--set", "protocol.budget=200", "--set", "task.n_train=16",
+             "--set", "task.n_test=16")
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "meta.json").read_text())["lanes"] == 1
+
+
 def test_lockstep_with_jobs(tmp_path):
     """Two processes, each running its share of the trials in 2 lanes."""
     assert _train(tmp_path, "adding", 2, trials=5, jobs=2) == _train(tmp_path, "adding", 1)
