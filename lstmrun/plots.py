@@ -239,7 +239,7 @@ def plot_overview(rows: list[dict], path_stem: Path) -> list[Path]:
                     color="tab:red", va="center", fontsize=8)
     ax.set_xscale("log")
     ax.set_xlim(left, right)
-    ticks = [t for t in (0.1, 0.25, 0.5, BAND[0], 1.0, BAND[1], 2, 4, 8, 16, 32, 64)
+    ticks = [t for t in (0.1, 0.25, BAND[0], 1.0, BAND[1], 2, 4, 8, 16, 32, 64)
              if left <= t <= right]
     ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax.set_xticks([], minor=True)
