@@ -254,8 +254,7 @@ def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None,
     every = checkpoint_every if executor == "local" else None
     jobs_list = [(key, with_checkpoints(cfg, writer.dir, every), k)
                  for key, (cfg, writer, todo) in entries.items() for k in todo]
-    lanes = _lanes(lanes, executor, [cfg for cfg, _, todo in entries.values() if todo], quiet)
-    _record_lanes(entries, lanes)
+    lanes = _lanes(lanes, executor, entries, quiet)
     counts = {"solved": 0, "failed": 0}
     bar = None
 
@@ -300,34 +299,26 @@ def _run_entries(entries: dict, jobs: int, executor: str, scheduler: str | None,
     return status, summaries
 
 
-def _lanes(lanes: int, executor: str, cfgs: list, quiet: bool) -> int:
-    """``--lanes``, with a note for each config whose trials run one at a time anyway."""
-    if lanes <= 1:
-        return 1
-    if executor != "local":
+def _lanes(lanes: int, executor: str, entries: dict, quiet: bool) -> int:
+    """``--lanes`` as it applies (1 but for the local executor), with a note for each config whose
+    trials run one at a time anyway. Each run folder's meta.json records how many of its trials
+    share a kernel call this session: no more than it has left to run, 1 where its config runs
+    one trial at a time."""
+    if lanes > 1 and executor != "local":
         if not quiet:
             click.echo("note: --lanes applies to the local executor; ignored", err=True)
-        return 1
-    from .lockstep import reason_not
-
+        lanes = 1
+    if lanes > 1:
+        from .lockstep import reason_not
     seen = set()
-    for cfg in cfgs:
-        why = reason_not(cfg)
-        if why and not quiet and (cfg["experiment"], why) not in seen:
+    for cfg, writer, todo in entries.values():
+        why = reason_not(cfg) if lanes > 1 else "one lane"
+        if lanes > 1 and why and todo and not quiet and (cfg["experiment"], why) not in seen:
             seen.add((cfg["experiment"], why))
             click.echo(f"note: --lanes: {cfg['experiment']} runs one trial at a time ({why})",
                        err=True)
+        writer.record_lanes(max(1, min(lanes, len(todo))) if why is None else 1)
     return lanes
-
-
-def _record_lanes(entries: dict, lanes: int) -> None:
-    """Each run folder's meta.json says how many of its trials share a kernel call this session
-    (no more than it has left to run; 1 where the config runs one trial at a time)."""
-    from .lockstep import reason_not
-
-    for cfg, writer, todo in entries.values():
-        n = min(lanes, len(todo)) if lanes > 1 and reason_not(cfg) is None else 1
-        writer.record_lanes(max(n, 1))
 
 
 def _compile(jobs_list, quiet: bool, lanes: int = 1) -> None:
