@@ -388,6 +388,11 @@ def seed_pools(rows: list[dict]) -> list[dict]:
     return out
 
 
+def _unfinished(row: dict) -> bool:
+    """Whether the row's run folder says it has not finished (``meta.json``'s status)."""
+    return row.get("status") not in (None, "finished")
+
+
 def scoreboard(rows: list[dict]) -> str:
     """The top of a reproduction report: one line "N of M LSTM rows reproduce", the LSTM rows
     (ours beside the paper's, ratio with its interval, verdict), then the baselines beside the
@@ -400,12 +405,16 @@ def scoreboard(rows: list[dict]) -> str:
     ok = sum(r["verdict"] == "reproduces" for r in lstm)
     pooled = {g["experiment"]: g["verdict"] == "reproduces" for g in pools}
     ok_pooled = sum(pooled.get(r["experiment"], r["verdict"] == "reproduces") for r in lstm)
-    unfinished = sum(r.get("status") not in (None, "finished") for r in lstm)
+    unfinished = sum(_unfinished(r) for r in lstm)
+    base = [r for r in rows if not is_lstm_row(r) and (r.get("paper") or {})]
+    base_unfinished = sum(_unfinished(r) for r in base)
     out = [f"**{ok} of {len(lstm)} LSTM rows reproduce**"
            + (f" ({len(lstm)} of the paper's {PAPER_LSTM_ROWS} LSTM rows are in this report)"
               if len(lstm) != PAPER_LSTM_ROWS else "")
            + (f"; {unfinished} of these runs {'is' if unfinished == 1 else 'are'} unfinished, "
               "so this is a progress report" if unfinished else "")
+           + (f"; {base_unfinished} baseline run{' is' if base_unfinished == 1 else 's are'} "
+              "unfinished" if base_unfinished else "")
            + (f"; {ok_pooled} when the {len(pools)} row(s) run over several seeds are judged on "
               "their pooled trials (table below)" if pools else "")
            + f". A row reproduces when it ran at least the paper's trial count, its mean "
@@ -426,7 +435,6 @@ def scoreboard(rows: list[dict]) -> str:
                        f"{'-' if sp is None else str(sp) + '%'} | {_f(s['mean']) if s else '-'} | "
                        f"{_paper_str(p.get('mean_sequences'))} | {ratio} | {ok_mark} |")
         out.append("")
-    base = [r for r in rows if not is_lstm_row(r) and (r.get("paper") or {})]
     if base:
         out += ["Baselines and rows without a paper mean:", "",
                 "| row | model | ours | paper |", "|---|---|---|---|"]
@@ -434,6 +442,9 @@ def scoreboard(rows: list[dict]) -> str:
             p, s = r["paper"] or {}, r.get(r.get("unit") or "sequences")
             ours = f"{r['solved']}/{r['trials']} solved" + (
                 f", mean {_f(s['mean'])} {r['unit']}" if s else "")
+            if _unfinished(r):
+                ours += " (run unfinished" + (f": {r['trials']} of the paper's {p['trials']} trials"
+                                              if p.get("trials") else "") + ")"
             bits = []
             if p.get("success_pct") is not None:
                 bits.append(f"{p['success_pct']}% successful")

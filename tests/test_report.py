@@ -270,6 +270,18 @@ def test_unfinished_and_baseline_rows(tmp_path):
                                 {"mean_sequences": 30000, "trials": 10})])
     assert board.startswith("**1 of 1 LSTM rows reproduce**")
     assert "| rtrl | frnn | 0/3 solved | 0% successful, mean >5,000,000 |" in board
+    assert "unfinished" not in board
+    # a baseline still running says so, in its row and in the scoreboard line
+    d2 = make_run(tmp_path, "bptt", [], {"mean_sequences": ">5,000,000", "success_pct": 0,
+                                         "trials": 18}, 3, status="running")
+    cfg2 = yaml.safe_load((d2 / "config.yaml").read_text())
+    (d2 / "config.yaml").write_text(yaml.safe_dump({**cfg2, "model": {"kind": "frnn"}}))
+    board = scoreboard([r, row_stats(d2), _row(tmp_path, "ok2", [30000] * 10, 10,
+                                               {"mean_sequences": 30000, "trials": 10})])
+    assert "reproduce** (1 of the paper's 31 LSTM rows are in this report); 1 baseline run is " \
+           "unfinished. A row" in board.split("\n")[0]
+    assert ("| bptt | frnn | 0/3 solved (run unfinished: 3 of the paper's 18 trials) | "
+            "0% successful, mean >5,000,000 |") in board
 
 
 def test_overview_figure_is_embedded(two_runs, tmp_path):
