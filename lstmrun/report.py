@@ -325,7 +325,7 @@ def verdict(row: dict) -> str | None:
         why.append("no trial solved")
     elif not BAND[0] <= r <= BAND[1]:
         why.append(f"mean x{r:.2f} outside x[{BAND[0]}, {BAND[1]}]")
-    if row.get("status") not in (None, "finished"):
+    if _unfinished(row):
         why.append("run unfinished")
     if p.get("setup_differs"):
         why.append("not the paper's setup (--set " + ", ".join(map(str, p["setup_differs"])) + ")")
