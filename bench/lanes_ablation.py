@@ -16,7 +16,8 @@ with one target a sequence run once a sequence); ``no_partials`` (eqs. 25, 27); 
 (every logistic block left as its argument); ``exp_only`` / ``div_only`` / ``check_only`` (a
 logistic block computing only the exact exp's main path, only a division, only the main-path
 test); ``no_check`` (the block without the test or its fix-up: wrong where an argument leaves the
-main path).
+main path); ``factors8`` (not an ablation: the partials' loop with its 8 lanes written out
+and each cell's factors read once into scalars, the same arithmetic; session 19).
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ from lstmrun.tasks.registry import build_task
 BLOCKS = '''
 
 from lstmrun.engine.exactexp import exp_main, exp_main_ok
+
+
+@njit(inline="always")
+def _get8(w, i):
+    return (w[i], w[i + 1], w[i + 2], w[i + 3], w[i + 4], w[i + 5], w[i + 6], w[i + 7])
 
 
 @njit(inline="always")
@@ -76,6 +82,22 @@ def _blk_nochk(w, base, n, expm, scr):
 
 BACKWARD = "        if anytr:\n            # ---- backward"
 PARTIALS = "        for c in range(C):\n            pi = oPin + c * NZ\n            pc = oPc + c * NZ\n"
+PARTIALS_LOOP = """            for m in range(m0, ze):
+                for l in range(NL):
+                    zm = w[(oz + m) * NL + l]
+                    w[(pi + m) * NL + l] += w[(oain + c) * NL + l] * zm
+                    w[(pc + m) * NL + l] += w[(oac + c) * NL + l] * zm
+"""
+# the same arithmetic with 8 lanes written out and each cell's factors read once into scalars
+FACTORS8 = """            a0, a1, a2, a3, a4, a5, a6, a7 = _get8(w, (oain + c) * 8)
+            b0, b1, b2, b3, b4, b5, b6, b7 = _get8(w, (oac + c) * 8)
+            for m in range(m0, ze):
+                zo = (oz + m) * 8
+                po = (pi + m) * 8
+                co = (pc + m) * 8
+                z0, z1, z2, z3, z4, z5, z6, z7 = _get8(w, zo)
+""" + "".join(f"                w[po + {i}] += a{i} * z{i}\n" for i in range(8)) + "".join(
+    f"                w[co + {i}] += b{i} * z{i}\n" for i in range(8))
 VARIANTS = {
     "full": [],
     "no_backward": [(BACKWARD, BACKWARD.replace("if anytr:", "if anytr and False:"))],
@@ -85,6 +107,7 @@ VARIANTS = {
     "div_only": [("logistic_block(w,", "_blk_div(w,")],
     "check_only": [("logistic_block(w,", "_blk_chk(w,")],
     "no_check": [("logistic_block(w,", "_blk_nochk(w,")],
+    "factors8": [(PARTIALS_LOOP, FACTORS8)],     # 8 lanes only; the same results
 }
 
 
