@@ -139,6 +139,8 @@ def main(argv=None) -> None:
     for n in names:
         if n not in VARIANTS:
             ap.error(f"unknown variant {n!r}; variants: {', '.join(VARIANTS)}")
+    if "factors8" in names and args.lanes != 8:
+        ap.error("variant factors8 is written for 8 lanes (--lanes 8)")
     cfg = load(args.config)
     if cfg["train"]["update"] != "step":
         ap.error("the lanes kernel trains per-step configs (train.update: step)")

@@ -4,6 +4,7 @@
   to 1e-10: the Exp 1 net (visible outputs, one-hot inputs), the Exp 2a net (separate outputs) and a
   separate-output net on real-valued inputs with targets at some steps, per-step and per-sequence
   weight changes;
+- ``bench/lanes_ablation.py``'s ``factors8`` (slow tier): the lanes kernel's arithmetic, bit for bit;
 - ``bench/torch_peers.py`` (only with PyTorch installed): the embedding input path is the one-hot
   matmul, and both peers run.
 """
@@ -146,3 +147,41 @@ def test_exp_floor_counts_the_logistics_the_reference_computes(config, monkeypat
     reference.ref_forward(net.arch, net.Wh, net.Wo, chunk, int(order[0]), net.reset_act)
     steps = int(chunk.offsets[order[0] + 1] - chunk.offsets[order[0]])
     assert sum(seen) == exps_per_step(net) * steps
+
+
+@pytest.mark.slow
+def test_lanes_ablation_factors8_is_the_lanes_kernel_bit_for_bit(tmp_path, monkeypatch):
+    """``bench/lanes_ablation.py``'s ``factors8`` (the partials' loop with 8 lanes written out,
+    session 19's probe) claims the same arithmetic as ``engine/lanes.py``: same weights and
+    metrics after 100 sequences a lane on the adding net (real-valued inputs) and 2c's (one-hot)."""
+    import lanes_ablation
+
+    from lstmrun.engine import codegen, model
+    from lstmrun.engine import lanes as lanes_mod
+
+    monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path / "kc"))
+    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "1")   # a variant is a specialised kernel only
+    mod = lanes_ablation.variant_module("factors8", tmp_path)
+    real = codegen.kernel
+
+    def variant(ip, module=None, entry="run_sequences", static=codegen.STATIC):
+        return real(ip, mod if module is lanes_mod else module, entry, static)
+
+    for name in ("exp4_adding_t100.yaml", "exp2c_q50_p50.yaml"):
+        cfg = load(ROOT / "configs" / "paper" / name)
+        task = build_task(cfg["task"])
+        nets0 = [make_model(cfg, task, np.random.default_rng(s)) for s in range(8)]
+        chunk = task.sample(np.random.default_rng(2), 800)
+        parts = np.array_split(np.arange(800), 8)
+        out = []
+        for kern in (real, variant):
+            monkeypatch.setattr(model.codegen, "kernel", kern)
+            nets = [n.copy() for n in nets0]
+            ms = model.train_lanes(nets, [chunk] * 8, parts, lr=cfg["train"]["lr"], lanes=8)
+            out.append(([(n.Wh.copy(), n.Wo.copy()) for n in nets], ms))
+        (wa, ma), (wb, mb) = out
+        assert any(not np.array_equal(a[0], n.Wh) for a, n in zip(wa, nets0))  # it trained
+        for (ha, oa), (hb, ob) in zip(wa, wb):
+            assert np.array_equal(ha, hb) and np.array_equal(oa, ob)
+        for a, b in zip(ma, mb):
+            assert np.array_equal(np.asarray(a), np.asarray(b))
