@@ -127,6 +127,14 @@ def variant_module(name: str, folder: Path) -> types.ModuleType:
     return mod
 
 
+def variant_kernel(mod: types.ModuleType, real=codegen.kernel):
+    """A stand-in for ``codegen.kernel`` that compiles ``mod`` (a :func:`variant_module`) where
+    the real one would compile ``engine/lanes.py`` (set it as ``model.codegen.kernel``)."""
+    def kernel(ip, module=None, entry="run_sequences", static=codegen.STATIC):
+        return real(ip, mod if module is lanes_mod else module, entry, static)
+    return kernel
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("config", nargs="?", default="configs/paper/exp4_adding_t100.yaml")
@@ -156,10 +164,7 @@ def main(argv=None) -> None:
     try:
         for rnd in range(args.rounds + 1):          # round 0 compiles
             for n in names:
-                def kernel(ip, module=None, entry="run_sequences", static=codegen.STATIC,
-                           _m=mods[n]):
-                    return real(ip, _m if module is lanes_mod else module, entry, static)
-                model.codegen.kernel = kernel
+                model.codegen.kernel = variant_kernel(mods[n], real)
                 nets = [net0.copy() for _ in range(args.lanes)]
                 t0 = time.perf_counter()
                 model.train_lanes(nets, [chunk] * args.lanes, parts, lr=cfg["train"]["lr"],

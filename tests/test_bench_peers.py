@@ -157,15 +157,11 @@ def test_lanes_ablation_factors8_is_the_lanes_kernel_bit_for_bit(tmp_path, monke
     import lanes_ablation
 
     from lstmrun.engine import codegen, model
-    from lstmrun.engine import lanes as lanes_mod
 
     monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path / "kc"))
     monkeypatch.setenv("LSTMRUN_SPECIALIZE", "1")   # a variant is a specialised kernel only
-    mod = lanes_ablation.variant_module("factors8", tmp_path)
     real = codegen.kernel
-
-    def variant(ip, module=None, entry="run_sequences", static=codegen.STATIC):
-        return real(ip, mod if module is lanes_mod else module, entry, static)
+    variant = lanes_ablation.variant_kernel(lanes_ablation.variant_module("factors8", tmp_path))
 
     for name in ("exp4_adding_t100.yaml", "exp2c_q50_p50.yaml"):
         cfg = load(ROOT / "configs" / "paper" / name)
