@@ -127,9 +127,14 @@ def variant_module(name: str, folder: Path) -> types.ModuleType:
     return mod
 
 
-def variant_kernel(mod: types.ModuleType, real=codegen.kernel):
+def variant_kernel(mod: types.ModuleType, real=None):
     """A stand-in for ``codegen.kernel`` that compiles ``mod`` (a :func:`variant_module`) where
-    the real one would compile ``engine/lanes.py`` (set it as ``model.codegen.kernel``)."""
+    the real one would compile ``engine/lanes.py`` (set it as ``model.codegen.kernel``). ``real``:
+    the kernel it wraps, by default ``codegen.kernel`` as it is when this is called (not when the
+    module was imported), so call it before putting a stand-in in place."""
+    if real is None:
+        real = codegen.kernel
+
     def kernel(ip, module=None, entry="run_sequences", static=codegen.STATIC):
         return real(ip, mod if module is lanes_mod else module, entry, static)
     return kernel
