@@ -18,11 +18,23 @@ logistic block computing only the exact exp's main path, only a division, only t
 test); ``no_check`` (the block without the test or its fix-up: wrong where an argument leaves the
 main path); ``factors8`` (not an ablation: the partials' loop with its 8 lanes written out
 and each cell's factors read once into scalars, the same arithmetic; session 19).
+
+Single precision (session 24; not an ablation but the question of issue 19 whether a lanes mode
+that is *not* bit-identical would pay): ``f32`` is the kernel with its lane buffer in float32
+(every weight, state, partial and activation; the float literals of its arithmetic float32 too),
+twice as many lanes (``2 x --lanes``: a vector holds twice as many floats as doubles), and each
+logistic block computed by a vectorisable single-precision exp (Cephes' ``expf``: round, two-part
+reduction, degree-5 polynomial, the power of two by an integer bit cast); ``f32_no_logistic``
+the same with the logistic blocks left out (a floor for any single-precision logistic). Both are
+timing only too, but ``f32`` trains: the script prints how far lane 0's weights end from the
+one-net float64 kernel's on the same sequences, so that the figure is that of a real
+single-precision net and not of an arithmetic that went astray.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 import types
@@ -80,6 +92,46 @@ def _blk_nochk(w, base, n, expm, scr):
         w[base + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
 '''
 
+# single precision (the f32 variants): a vectorisable expf (Cephes'), the power of two 2**k built
+# from k's bits, and the block's logistic 1 / (1 + e^-x) in float32 throughout
+BLOCKS_F32 = '''
+
+from llvmlite import ir as _ir
+from numba import types as _types
+from numba.extending import intrinsic as _intrinsic
+
+_F = np.float32
+
+
+@_intrinsic
+def _i32_as_f32(typingctx, x):
+    sig = _types.float32(_types.int32)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], _ir.FloatType())
+    return sig, codegen
+
+
+@njit(inline="always", error_model="numpy")
+def _blk_f32(w, base, n, expm, scr):
+    for i in range(n):
+        x = -w[base + i]
+        x = min(max(x, _F(-87.0)), _F(88.0))
+        k = np.floor(x * _F(1.44269504088896341) + _F(0.5))
+        r = x - k * _F(0.693359375)
+        r = r + k * _F(2.12194440e-4)
+        p = _F(1.9875691500e-4)
+        p = p * r + _F(1.3981999507e-3)
+        p = p * r + _F(8.3334519073e-3)
+        p = p * r + _F(4.1665795894e-2)
+        p = p * r + _F(1.6666665459e-1)
+        p = p * r + _F(5.0000001201e-1)
+        e = p * r * r + r + _F(1.0)
+        e = e * _i32_as_f32((np.int32(k) + np.int32(127)) << np.int32(23))
+        w[base + i] = _F(1.0) / (_F(1.0) + e)
+'''
+F32_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d+)(?![\w.])")
+
 BACKWARD = "        if anytr:\n            # ---- backward"
 PARTIALS = "        for c in range(C):\n            pi = oPin + c * NZ\n            pc = oPc + c * NZ\n"
 PARTIALS_LOOP = """            for m in range(m0, ze):
@@ -108,7 +160,10 @@ VARIANTS = {
     "check_only": [("logistic_block(w,", "_blk_chk(w,")],
     "no_check": [("logistic_block(w,", "_blk_nochk(w,")],
     "factors8": [(PARTIALS_LOOP, FACTORS8)],     # 8 lanes only; the same results
+    "f32": [],                                    # single precision: F32 below
+    "f32_no_logistic": [("logistic_block(w,", "_blk_none(w,")],
 }
+F32 = {"f32", "f32_no_logistic"}         # variants in float32, with 2 x --lanes lanes
 
 
 def variant_module(name: str, folder: Path) -> types.ModuleType:
@@ -118,7 +173,16 @@ def variant_module(name: str, folder: Path) -> types.ModuleType:
         if old not in src:
             sys.exit(f"variant {name}: {old!r} is not in lanes.py any more; update this script")
         src = src.replace(old, new)
-    src = src.replace("\nIP_LANES = N_IP ", BLOCKS + "\n\nIP_LANES = N_IP ", 1)
+    blocks = BLOCKS
+    if name in F32:
+        alloc = "w = np.zeros(n_ent * NL)"
+        if alloc not in src:
+            sys.exit(f"variant {name}: {alloc!r} is not in lanes.py any more; update this script")
+        src = F32_LITERAL.sub(r"np.float32(\1)", src)
+        src = src.replace(alloc, "w = np.zeros(n_ent * NL, np.float32)")
+        src = src.replace("logistic_block(w,", "_blk_f32(w,")
+        blocks = BLOCKS + BLOCKS_F32
+    src = src.replace("\nIP_LANES = N_IP ", blocks + "\n\nIP_LANES = N_IP ", 1)
     path = folder / f"lanes_ablation_{name}.py"
     path.write_text(src)
     mod = types.ModuleType(f"lanes_ablation_{name}")
@@ -135,7 +199,7 @@ def variant_kernel(mod: types.ModuleType, real=None):
     if real is None:
         real = codegen.kernel
 
-    def kernel(ip, module=None, entry="run_sequences", static=codegen.STATIC):
+    def kernel(ip, module=codegen.lstm97, entry="run_sequences", static=codegen.STATIC):
         return real(ip, mod if module is lanes_mod else module, entry, static)
     return kernel
 
@@ -160,30 +224,47 @@ def main(argv=None) -> None:
     task = build_task(cfg["task"])
     net0 = make_model(cfg, task, np.random.default_rng(1))
     chunk = task.sample(np.random.default_rng(2), args.sequences)
-    parts = np.array_split(np.arange(args.sequences), args.lanes)
+    nlanes = {n: 2 * args.lanes if n in F32 else args.lanes for n in names}
+    parts = {L: np.array_split(np.arange(args.sequences), L) for L in set(nlanes.values())}
     folder = codegen.cache_dir() / "ablation"
     folder.mkdir(parents=True, exist_ok=True)
     mods = {n: variant_module(n, folder) for n in names}
     real = codegen.kernel
+    lr = cfg["train"]["lr"]
     times: dict[str, list[float]] = {n: [] for n in names}
+    lane0: dict[str, np.ndarray] = {}
     try:
         for rnd in range(args.rounds + 1):          # round 0 compiles
             for n in names:
                 model.codegen.kernel = variant_kernel(mods[n], real)
-                nets = [net0.copy() for _ in range(args.lanes)]
+                L = nlanes[n]
+                nets = [net0.copy() for _ in range(L)]
                 t0 = time.perf_counter()
-                model.train_lanes(nets, [chunk] * args.lanes, parts, lr=cfg["train"]["lr"],
-                                  lanes=args.lanes)
+                model.train_lanes(nets, [chunk] * L, parts[L], lr=lr, lanes=L)
                 if rnd:
                     times[n].append((time.perf_counter() - t0) / chunk.total_steps * 1e9)
+                else:
+                    lane0[n] = np.concatenate([nets[0].Wh.ravel(), nets[0].Wo.ravel()])
     finally:
         model.codegen.kernel = real
-    print(f"{args.config}: {args.lanes} lanes, {chunk.total_steps:,} net-steps a call, best of "
-          f"{args.rounds} rounds (train_lanes, whole call)")
-    print("| variant | ns a net-step | rounds |")
-    print("|---|---|---|")
+    print(f"{args.config}: {chunk.total_steps:,} net-steps a call over {args.lanes} lanes "
+          f"({2 * args.lanes} for the f32 variants), best of {args.rounds} rounds (train_lanes, "
+          "whole call)")
+    print("| variant | lanes | ns a net-step | rounds |")
+    print("|---|---|---|---|")
     for n in names:
-        print(f"| {n} | {min(times[n]):.1f} | {', '.join(f'{t:.1f}' for t in times[n])} |")
+        print(f"| {n} | {nlanes[n]} | {min(times[n]):.1f} | "
+              f"{', '.join(f'{t:.1f}' for t in times[n])} |")
+    if "f32" in names:
+        # lane 0 of the f32 call against the one-net float64 kernel on the same sequences
+        ref = net0.copy()
+        ref.train(chunk, parts[nlanes["f32"]][0], lr=lr)
+        w64 = np.concatenate([ref.Wh.ravel(), ref.Wo.ravel()])
+        w0 = np.concatenate([net0.Wh.ravel(), net0.Wo.ravel()])
+        diff = np.abs(lane0["f32"] - w64).max()
+        print(f"f32, lane 0 after {len(parts[nlanes['f32']][0])} sequences: largest weight "
+              f"difference to float64 {diff:.2e} (largest weight {np.abs(w64).max():.2f}, largest "
+              f"change from the initial weights {np.abs(w64 - w0).max():.2f})")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@
   separate-output net on real-valued inputs with targets at some steps, per-step and per-sequence
   weight changes;
 - ``bench/lanes_ablation.py``'s ``factors8`` (slow tier): the lanes kernel's arithmetic, bit for bit;
+  its ``f32`` (single precision, issue 19's question): the logistic within float32's rounding of
+  the float64 one, and (slow tier) 16 nets trained as float64 ones to float32's precision;
 - ``bench/torch_peers.py`` (only with PyTorch installed): the embedding input path is the one-hot
   matmul, and both peers run.
 """
@@ -181,3 +183,59 @@ def test_lanes_ablation_factors8_is_the_lanes_kernel_bit_for_bit(tmp_path, monke
             assert np.array_equal(ha, hb) and np.array_equal(oa, ob)
         for a, b in zip(ma, mb):
             assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_lanes_ablation_f32_logistic_is_float32s_logistic():
+    """``f32``'s logistic block (a vectorisable expf) gives 1 / (1 + e^-x) to within 2 float32
+    epsilons of the float64 value wherever that is above 1e-30, and saturates beyond expf's
+    range (x clamped to [-88, 87])."""
+    import lanes_ablation
+    from numba import njit
+
+    ns = {"np": np, "njit": njit}
+    exec(compile(lanes_ablation.BLOCKS_F32, "BLOCKS_F32", "exec"), ns)
+    blk = ns["_blk_f32"]
+
+    @njit
+    def run(w):
+        blk(w, 0, w.size, 0, 0)
+
+    x = np.concatenate([np.linspace(-30, 30, 100_001), [-200.0, -87.5, 0.0, 87.5, 200.0]])
+    w = x.astype(np.float32)
+    run(w)
+    want = 1.0 / (1.0 + np.exp(-x.astype(np.float32).astype(np.float64)))
+    assert w.dtype == np.float32
+    main = want > 1e-30
+    assert np.max(np.abs(w[main] - want[main]) / want[main]) < 2 * np.finfo(np.float32).eps
+    assert w[0] < 1e-12 and w[-5] < 1e-37 and w[-1] == 1.0 and w[-3] == 0.5
+
+
+@pytest.mark.slow
+def test_lanes_ablation_f32_trains_as_float64_to_float32s_precision(tmp_path, monkeypatch):
+    """``f32`` (the lanes kernel in single precision, 16 lanes) trains the adding net as the
+    float64 lanes kernel does, to float32's precision: the weights after 100 sequences a lane
+    within 1e-4 of the float64 kernel's, yet not the same bits (it is single precision)."""
+    import lanes_ablation
+
+    from lstmrun.engine import codegen, model
+
+    monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path / "kc"))
+    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "1")
+    real = codegen.kernel
+    variant = lanes_ablation.variant_kernel(lanes_ablation.variant_module("f32", tmp_path))
+    cfg = load(ROOT / "configs" / "paper" / "exp4_adding_t100.yaml")
+    task = build_task(cfg["task"])
+    nets0 = [make_model(cfg, task, np.random.default_rng(s)) for s in range(16)]
+    chunk = task.sample(np.random.default_rng(2), 1600)
+    parts = np.array_split(np.arange(1600), 16)
+    out = []
+    for kern in (real, variant):
+        monkeypatch.setattr(model.codegen, "kernel", kern)
+        nets = [n.copy() for n in nets0]
+        model.train_lanes(nets, [chunk] * 16, parts, lr=cfg["train"]["lr"], lanes=16)
+        out.append(np.array([np.concatenate([n.Wh.ravel(), n.Wo.ravel()]) for n in nets]))
+    w0 = np.array([np.concatenate([n.Wh.ravel(), n.Wo.ravel()]) for n in nets0])
+    f64, f32 = out
+    assert np.abs(f64 - w0).max() > 0.05                 # it trained
+    assert np.abs(f32 - f64).max() < 1e-4
+    assert not np.array_equal(f32, f64)
