@@ -19,6 +19,12 @@ test); ``no_check`` (the block without the test or its fix-up: wrong where an ar
 main path); ``factors8`` (not an ablation: the partials' loop with its 8 lanes written out
 and each cell's factors read once into scalars, the same arithmetic; session 19).
 
+Doubled parts (session 24): a variant that takes a part out leaves the nets' values meaningless,
+and those values can change its speed. ``twice_forward`` (the hidden units' sums, eqs. 7-9, run
+twice), ``twice_partials`` (eqs. 25 and 27 twice) and ``twice_logistic`` (one more logistic of
+the hidden units' block) do a part twice instead. The values stay those of a training net (the
+sums twice as large, the partials drifting), so each variant's extra time is what the part costs.
+
 Single precision (session 24; not an ablation but the question of issue 19 whether a lanes mode
 that is *not* bit-identical would pay): ``f32`` is the kernel with its lane buffer in float32
 (every weight, state, partial and activation; the float literals of its arithmetic float32 too),
@@ -90,6 +96,16 @@ def _blk_chk(w, base, n, expm, scr):
 def _blk_nochk(w, base, n, expm, scr):
     for i in range(n):
         w[base + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
+
+
+@njit(inline="always")
+def _blk_extra(w, base, n, expm, scr):
+    # one more logistic of the block, into scratch, kept by an addition too small to change
+    # anything (so that LLVM cannot drop it)
+    for i in range(n):
+        w[scr + i] = 1.0 / (1.0 + exp_main(-w[base + i]))
+    for i in range(n):
+        w[base + i] += w[scr + i] * 1e-30
 '''
 
 # single precision (the f32 variants): a vectorisable expf (Cephes'), the power of two 2**k built
@@ -134,6 +150,12 @@ F32_LITERAL = re.compile(r"(?<![\w.])(\d+\.\d+)(?![\w.])")
 
 BACKWARD = "        if anytr:\n            # ---- backward"
 PARTIALS = "        for c in range(C):\n            pi = oPin + c * NZ\n            pc = oPc + c * NZ\n"
+FORWARD = """        for m in range(m0, ze):
+            for h in range(H):
+                for l in range(NL):
+                    w[(osg + h) * NL + l] += w[(oWh + h * NW + m) * NL + l] * w[(oz + m) * NL + l]
+"""
+HIDDEN_LOGISTIC = "        logistic_block(w, (osg + h0) * NL, (H - h0) * NL, expm, oscr * NL)\n"
 PARTIALS_LOOP = """            for m in range(m0, ze):
                 for l in range(NL):
                     zm = w[(oz + m) * NL + l]
@@ -160,6 +182,10 @@ VARIANTS = {
     "check_only": [("logistic_block(w,", "_blk_chk(w,")],
     "no_check": [("logistic_block(w,", "_blk_nochk(w,")],
     "factors8": [(PARTIALS_LOOP, FACTORS8)],     # 8 lanes only; the same results
+    "twice_forward": [(FORWARD, FORWARD + FORWARD)],
+    "twice_partials": [(PARTIALS_LOOP, PARTIALS_LOOP + PARTIALS_LOOP)],
+    "twice_logistic": [(HIDDEN_LOGISTIC, HIDDEN_LOGISTIC.replace("logistic_block", "_blk_extra")
+                        + HIDDEN_LOGISTIC)],
     "f32": [],                                    # single precision: F32 below
     "f32_no_logistic": [("logistic_block(w,", "_blk_none(w,")],
 }
