@@ -151,33 +151,48 @@ def test_exp_floor_counts_the_logistics_the_reference_computes(config, monkeypat
     assert sum(seen) == exps_per_step(net) * steps
 
 
+def _real_and_variant(name, tmp_path, monkeypatch):
+    """The committed kernel factory and ``bench/lanes_ablation.py``'s variant ``name`` (compiled
+    into ``tmp_path``, specialised: a variant is a specialised kernel only)."""
+    import lanes_ablation
+
+    from lstmrun.engine import codegen
+
+    monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path / "kc"))
+    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "1")
+    return codegen.kernel, lanes_ablation.variant_kernel(
+        lanes_ablation.variant_module(name, tmp_path))
+
+
+def _train_lanes_with(kernels, config, lanes, monkeypatch):
+    """The nets (seeds 0..lanes-1) of ``config`` before training, and for each kernel factory
+    in ``kernels`` the nets after ``model.train_lanes`` on 100 sequences a lane, with its
+    metrics rows."""
+    from lstmrun.engine import model
+
+    cfg = load(ROOT / "configs" / "paper" / config)
+    task = build_task(cfg["task"])
+    nets0 = [make_model(cfg, task, np.random.default_rng(s)) for s in range(lanes)]
+    chunk = task.sample(np.random.default_rng(2), 100 * lanes)
+    parts = np.array_split(np.arange(100 * lanes), lanes)
+    out = []
+    for kern in kernels:
+        monkeypatch.setattr(model.codegen, "kernel", kern)
+        nets = [n.copy() for n in nets0]
+        ms = model.train_lanes(nets, [chunk] * lanes, parts, lr=cfg["train"]["lr"], lanes=lanes)
+        out.append((nets, ms))
+    return nets0, out
+
+
 @pytest.mark.slow
 def test_lanes_ablation_factors8_is_the_lanes_kernel_bit_for_bit(tmp_path, monkeypatch):
     """``bench/lanes_ablation.py``'s ``factors8`` (the partials' loop with 8 lanes written out,
     session 19's probe) claims the same arithmetic as ``engine/lanes.py``: same weights and
     metrics after 100 sequences a lane on the adding net (real-valued inputs) and 2c's (one-hot)."""
-    import lanes_ablation
-
-    from lstmrun.engine import codegen, model
-
-    monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path / "kc"))
-    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "1")   # a variant is a specialised kernel only
-    real = codegen.kernel
-    variant = lanes_ablation.variant_kernel(lanes_ablation.variant_module("factors8", tmp_path))
-
+    kernels = _real_and_variant("factors8", tmp_path, monkeypatch)
     for name in ("exp4_adding_t100.yaml", "exp2c_q50_p50.yaml"):
-        cfg = load(ROOT / "configs" / "paper" / name)
-        task = build_task(cfg["task"])
-        nets0 = [make_model(cfg, task, np.random.default_rng(s)) for s in range(8)]
-        chunk = task.sample(np.random.default_rng(2), 800)
-        parts = np.array_split(np.arange(800), 8)
-        out = []
-        for kern in (real, variant):
-            monkeypatch.setattr(model.codegen, "kernel", kern)
-            nets = [n.copy() for n in nets0]
-            ms = model.train_lanes(nets, [chunk] * 8, parts, lr=cfg["train"]["lr"], lanes=8)
-            out.append(([(n.Wh.copy(), n.Wo.copy()) for n in nets], ms))
-        (wa, ma), (wb, mb) = out
+        nets0, out = _train_lanes_with(kernels, name, 8, monkeypatch)
+        (wa, ma), (wb, mb) = [([(n.Wh, n.Wo) for n in nets], ms) for nets, ms in out]
         assert any(not np.array_equal(a[0], n.Wh) for a, n in zip(wa, nets0))  # it trained
         for (ha, oa), (hb, ob) in zip(wa, wb):
             assert np.array_equal(ha, hb) and np.array_equal(oa, ob)
@@ -215,27 +230,11 @@ def test_lanes_ablation_f32_trains_as_float64_to_float32s_precision(tmp_path, mo
     """``f32`` (the lanes kernel in single precision, 16 lanes) trains the adding net as the
     float64 lanes kernel does, to float32's precision: the weights after 100 sequences a lane
     within 1e-4 of the float64 kernel's, yet not the same bits (it is single precision)."""
-    import lanes_ablation
-
-    from lstmrun.engine import codegen, model
-
-    monkeypatch.setenv("LSTMRUN_KERNEL_CACHE", str(tmp_path / "kc"))
-    monkeypatch.setenv("LSTMRUN_SPECIALIZE", "1")
-    real = codegen.kernel
-    variant = lanes_ablation.variant_kernel(lanes_ablation.variant_module("f32", tmp_path))
-    cfg = load(ROOT / "configs" / "paper" / "exp4_adding_t100.yaml")
-    task = build_task(cfg["task"])
-    nets0 = [make_model(cfg, task, np.random.default_rng(s)) for s in range(16)]
-    chunk = task.sample(np.random.default_rng(2), 1600)
-    parts = np.array_split(np.arange(1600), 16)
-    out = []
-    for kern in (real, variant):
-        monkeypatch.setattr(model.codegen, "kernel", kern)
-        nets = [n.copy() for n in nets0]
-        model.train_lanes(nets, [chunk] * 16, parts, lr=cfg["train"]["lr"], lanes=16)
-        out.append(np.array([np.concatenate([n.Wh.ravel(), n.Wo.ravel()]) for n in nets]))
-    w0 = np.array([np.concatenate([n.Wh.ravel(), n.Wo.ravel()]) for n in nets0])
-    f64, f32 = out
+    kernels = _real_and_variant("f32", tmp_path, monkeypatch)
+    nets0, out = _train_lanes_with(kernels, "exp4_adding_t100.yaml", 16, monkeypatch)
+    flat = (lambda nets: np.array([np.concatenate([n.Wh.ravel(), n.Wo.ravel()]) for n in nets]))
+    w0 = flat(nets0)
+    f64, f32 = (flat(nets) for nets, _ in out)
     assert np.abs(f64 - w0).max() > 0.05                 # it trained
     assert np.abs(f32 - f64).max() < 1e-4
     assert not np.array_equal(f32, f64)
